@@ -1,0 +1,189 @@
+/*
+ * NAME
+ *	html_text 3 - readable plain text from HTML mail bodies
+ * DESCRIPTION
+ *	See html_text.h. libxml2's HTML parser builds the tree (it copes with
+ *	the tag soup mail clients write); the walk below is iterative with an
+ *	explicit stack, so hostile nesting costs heap, bounded by the input,
+ *	never the C stack.
+ */
+#include <string.h>
+#include <glib.h>
+#include <libxml/HTMLparser.h>
+#include <libxml/tree.h>
+
+#include "html_text.h"
+
+typedef struct render {
+    GString *out;
+    size_t max;
+    bool space_pending;		/* collapse runs of white space */
+    int newlines;		/* trailing newlines already written */
+} render;
+
+static bool is_block(const char *name)
+{
+    static const char *const blocks[] = {
+        "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "tr",
+        "blockquote", "pre", "section", "article", "header", "footer", "address",
+        "hr", "dl", "dt", "dd", "center", "form", "fieldset", "body", "html", NULL
+    };
+    for (int i = 0; blocks[i] != NULL; i++)
+        if (g_ascii_strcasecmp(name, blocks[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool is_skipped(const char *name)
+{
+    return g_ascii_strcasecmp(name, "script") == 0 || g_ascii_strcasecmp(name, "style") == 0 ||
+           g_ascii_strcasecmp(name, "head") == 0 || g_ascii_strcasecmp(name, "title") == 0 ||
+           g_ascii_strcasecmp(name, "noscript") == 0 || g_ascii_strcasecmp(name, "template") == 0;
+}
+
+static bool full(const render *r)
+{
+    return r->out->len >= r->max;
+}
+
+static void put_newlines(render *r, int want)
+{
+    if (r->out->len == 0)
+        return;			/* no leading blank lines */
+    while (r->newlines < want && !full(r)) {
+        g_string_append_c(r->out, '\n');
+        r->newlines++;
+    }
+    r->space_pending = false;
+}
+
+static void put_text(render *r, const char *text)
+{
+    for (const char *p = text; *p && !full(r); p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
+            r->space_pending = true;
+            continue;
+        }
+        /* U+00A0 (&nbsp;) reads as a space */
+        if (c == 0xC2 && (unsigned char)p[1] == 0xA0) {
+            r->space_pending = true;
+            p++;
+            continue;
+        }
+        if (r->space_pending && r->newlines == 0 && r->out->len > 0)
+            g_string_append_c(r->out, ' ');
+        r->space_pending = false;
+        g_string_append_c(r->out, (char)c);
+        r->newlines = 0;
+    }
+}
+
+typedef struct frame {
+    xmlNode *node;
+    bool leaving;		/* second visit: after the children */
+} frame;
+
+char *crm_html_to_text(const char *html, size_t len, size_t max_out)
+{
+    htmlDocPtr doc;
+    render r = { 0 };
+    GArray *stack;
+
+
+    if (html == NULL || len == 0 || len > INT_MAX)
+        return g_strdup("");
+    doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
+                         HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+                         HTML_PARSE_NONET | HTML_PARSE_NOIMPLIED | HTML_PARSE_COMPACT);
+    if (doc == NULL)
+        return g_strdup("");
+    r.out = g_string_sized_new(MIN(len, max_out));
+    r.max = max_out;
+    stack = g_array_new(FALSE, FALSE, sizeof(frame));
+
+    {
+        /* push the top-level nodes in reverse, so they render in order */
+        GPtrArray *tops = g_ptr_array_new();
+        for (xmlNode *n = doc->children; n != NULL; n = n->next)
+            g_ptr_array_add(tops, n);
+        for (guint i = tops->len; i > 0; i--) {
+            frame f = { g_ptr_array_index(tops, i - 1), false };
+            g_array_append_val(stack, f);
+        }
+        g_ptr_array_free(tops, TRUE);
+    }
+
+    while (stack->len > 0 && !full(&r)) {
+        frame f = g_array_index(stack, frame, stack->len - 1);
+        xmlNode *n = f.node;
+        const char *name = (const char *)n->name;
+
+        g_array_set_size(stack, stack->len - 1);
+        if (f.leaving) {
+            if (is_block(name) || g_ascii_strcasecmp(name, "li") == 0)
+                put_newlines(&r, g_ascii_strcasecmp(name, "p") == 0 ||
+                                 g_ascii_strcasecmp(name, "blockquote") == 0 ? 2 : 1);
+            continue;
+        }
+        if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+            if (n->content != NULL)
+                put_text(&r, (const char *)n->content);
+            continue;
+        }
+        if (n->type != XML_ELEMENT_NODE || name == NULL || is_skipped(name))
+            continue;
+        if (g_ascii_strcasecmp(name, "br") == 0) {
+            if (r.out->len > 0 && !full(&r)) {
+                g_string_append_c(r.out, '\n');
+                r.newlines++;
+                r.space_pending = false;
+            }
+            continue;
+        }
+        if (g_ascii_strcasecmp(name, "li") == 0) {
+            put_newlines(&r, 1);
+            if (!full(&r)) {
+                g_string_append(r.out, "- ");
+                r.newlines = 0;
+            }
+        } else if (g_ascii_strcasecmp(name, "td") == 0 || g_ascii_strcasecmp(name, "th") == 0) {
+            r.space_pending = true;
+        } else if (is_block(name)) {
+            put_newlines(&r, g_ascii_strcasecmp(name, "p") == 0 ? 2 : 1);
+        }
+        {
+            frame leave = { n, true };
+            g_array_append_val(stack, leave);
+            GPtrArray *kids = g_ptr_array_new();
+            for (xmlNode *c = n->children; c != NULL; c = c->next)
+                g_ptr_array_add(kids, c);
+            for (guint i = kids->len; i > 0; i--) {
+                frame k = { g_ptr_array_index(kids, i - 1), false };
+                g_array_append_val(stack, k);
+            }
+            g_ptr_array_free(kids, TRUE);
+        }
+    }
+    g_array_free(stack, TRUE);
+    xmlFreeDoc(doc);
+
+    /* trim trailing white space and cut at max_out on a UTF-8 boundary */
+    if (r.out->len > max_out) {
+        size_t cut = max_out;
+        while (cut > 0 && ((unsigned char)r.out->str[cut] & 0xC0) == 0x80)
+            cut--;
+        g_string_truncate(r.out, cut);
+    }
+    while (r.out->len > 0 && g_ascii_isspace(r.out->str[r.out->len - 1]))
+        g_string_truncate(r.out, r.out->len - 1);
+    {
+        char *s = g_string_free(r.out, FALSE);
+        if (!g_utf8_validate(s, -1, NULL)) {
+            char *v = g_utf8_make_valid(s, -1);
+            g_free(s);
+            s = v;
+        }
+        return s;
+    }
+}
