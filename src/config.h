@@ -1,0 +1,54 @@
+/*
+ * NAME
+ *	config 3h - crmgate.conf, environment overrides and --key flags
+ * DESCRIPTION
+ *	One table of keys (config.c) with types, defaults and a one-line
+ *	description; doc/crmgate.conf.5 documents the same keys. Sources,
+ *	lowest precedence first: built-in defaults, the file (-c FILE or
+ *	$CRMGATE_CONFIG; "key = value" lines, '#' comments), the
+ *	environment (CRMGATE_DATABASE_URL, CRMGATE_HOME), then --key value
+ *	flags on the command line.
+ *
+ *	With no database_url at all, crmgate runs its embedded PostgreSQL
+ *	under home (see pgcluster.h). home defaults to
+ *	~/.local/share/crmgate, or /var/lib/crmgate for root (whose home
+ *	directory the postgres user may not enter).
+ * DIAGNOSTICS
+ *	Functions return 0, or -1 with "FILE:LINE: reason" or
+ *	"--key: reason" in err.
+ */
+#ifndef CRM_CONFIG_H
+#define CRM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "mail_message.h"
+
+typedef struct crm_config {
+    char *database_url;		/* NULL: embedded cluster */
+    char *home;
+    char *storage_dir;		/* attachments; default home/storage */
+    char *pg_bindir;		/* initdb, pg_ctl */
+    bool create_accounts;
+    unsigned batch_size;	/* messages per transaction */
+    crm_parse_limits limits;
+    char *log_level;
+} crm_config;
+
+void crm_config_init(crm_config *cfg);
+int crm_config_load_file(crm_config *cfg, const char *path, char *err, size_t errlen);
+void crm_config_apply_env(crm_config *cfg);
+int crm_config_set(crm_config *cfg, const char *key, const char *value,
+                   char *err, size_t errlen);
+/* True when key names a configuration key (accepts '-' for '_'). */
+bool crm_config_is_key(const char *key);
+/* Fill what derives from other keys (home, storage_dir). */
+void crm_config_finish(crm_config *cfg);
+void crm_config_free(crm_config *cfg);
+
+/* Print every key with its current value and description (secrets
+ * masked) to stdout: "crmgate config". */
+void crm_config_print(const crm_config *cfg);
+
+#endif
