@@ -1,0 +1,64 @@
+/*
+ * NAME
+ *	workspace 3 - what the matcher knows of one workspace
+ * DESCRIPTION
+ *	See workspace.h.
+ */
+#include <string.h>
+
+#include "workspace.h"
+
+crm_workspace *crm_workspace_new(const char *id, const char *name)
+{
+    crm_workspace *ws = g_new0(crm_workspace, 1);
+
+    ws->id = g_strdup(id);
+    ws->name = g_strdup(name);
+    ws->domains = g_ptr_array_new_with_free_func(g_free);
+    ws->users = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    return ws;
+}
+
+void crm_workspace_add_domain(crm_workspace *ws, const char *domain)
+{
+    g_ptr_array_add(ws->domains, g_ascii_strdown(domain, -1));
+}
+
+void crm_workspace_add_user(crm_workspace *ws, const char *email, const char *user_id)
+{
+    g_hash_table_replace(ws->users, g_ascii_strdown(email, -1), g_strdup(user_id));
+}
+
+void crm_workspace_free(crm_workspace *ws)
+{
+    if (ws == NULL)
+        return;
+    g_free(ws->id);
+    g_free(ws->name);
+    g_ptr_array_free(ws->domains, TRUE);
+    g_hash_table_destroy(ws->users);
+    g_free(ws);
+}
+
+const char *crm_workspace_user(const crm_workspace *ws, const char *email)
+{
+    return g_hash_table_lookup(ws->users, email);
+}
+
+bool crm_workspace_owns_domain(const crm_workspace *ws, const char *domain)
+{
+    size_t dlen = strlen(domain);
+
+    for (guint i = 0; i < ws->domains->len; i++) {
+        const char *own = g_ptr_array_index(ws->domains, i);
+        size_t olen = strlen(own);
+
+        if (dlen == olen && strcmp(domain, own) == 0)
+            return true;
+        /* a subdomain: "x.own", never "xown" */
+        if (dlen > olen && domain[dlen - olen - 1] == '.' &&
+            strcmp(domain + dlen - olen, own) == 0)
+            return true;
+    }
+    return false;
+}

@@ -1,0 +1,37 @@
+/*
+ * NAME
+ *	workspace 3h - what the matcher knows of one workspace
+ * DESCRIPTION
+ *	A crm_workspace is a read-only snapshot of a tenant: its id and
+ *	name, its own mail domains and its users' addresses. The store fills
+ *	it (crm_store_workspace_load); the matcher only reads it, so matching
+ *	is pure and unit-testable without a database.
+ * OWNERSHIP
+ *	crm_workspace_free() frees everything; strings are copied in.
+ */
+#ifndef CRM_WORKSPACE_H
+#define CRM_WORKSPACE_H
+
+#include <stdbool.h>
+#include <glib.h>
+
+typedef struct crm_workspace {
+    char *id;			/* UUID text */
+    char *name;
+    GPtrArray *domains;		/* char*, lower case */
+    GHashTable *users;		/* lower-case email -> user UUID text */
+} crm_workspace;
+
+crm_workspace *crm_workspace_new(const char *id, const char *name);
+void crm_workspace_add_domain(crm_workspace *ws, const char *domain);
+void crm_workspace_add_user(crm_workspace *ws, const char *email, const char *user_id);
+void crm_workspace_free(crm_workspace *ws);
+
+/* The user id owning this lower-case address, or NULL. */
+const char *crm_workspace_user(const crm_workspace *ws, const char *email);
+
+/* True when the lower-case domain is one of the workspace's domains or a
+ * subdomain of one (mail.acme.example belongs to acme.example). */
+bool crm_workspace_owns_domain(const crm_workspace *ws, const char *domain);
+
+#endif
