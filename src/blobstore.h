@@ -1,0 +1,23 @@
+/*
+ * NAME
+ *	blobstore 3h - attachment bytes on disk, content-addressed
+ * DESCRIPTION
+ *	crm_blob_put() writes bytes to STORAGE/<workspace>/<h0h1>/<sha256>
+ *	(write to a temporary name, fsync, rename, fsync the directory), so
+ *	the same attachment is stored once per workspace, a crash never
+ *	leaves a half file under the final name, and the file is durable
+ *	before the database row that points at it commits. An existing file
+ *	is kept as is.
+ * DIAGNOSTICS
+ *	Returns 0 and a g_malloc()ed path in *path, or -1 with err set.
+ */
+#ifndef CRM_BLOBSTORE_H
+#define CRM_BLOBSTORE_H
+
+#include <stddef.h>
+
+int crm_blob_put(const char *storage_dir, const char *workspace_id,
+                 const char *sha256_hex, const unsigned char *data, size_t len,
+                 char **path, char *err, size_t errlen);
+
+#endif

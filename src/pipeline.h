@@ -1,0 +1,74 @@
+/*
+ * NAME
+ *	pipeline 3h - one raw message in, CRM rows out
+ * DESCRIPTION
+ *	Every source (files, SMTP, IMAP) hands raw messages to a pipeline:
+ *	parse (parsers/) -> skip automatic mail (auto-replies; bounces, which
+ *	mark the bounced contact) -> match participants (matcher) -> write
+ *	attachment bytes (blobstore) -> queue the interaction row for the
+ *	store. Queued rows are stored in batches of batch_size in one
+ *	transaction each; crm_pipeline_flush() stores what is queued.
+ *
+ *	The outcome of every message is reported exactly once through the
+ *	callback, with the caller's reference (a file name, a queue id):
+ *	ingested, duplicate, skipped (with why) or failed (with why). An
+ *	ingested outcome is reported only after its transaction committed.
+ * DIAGNOSTICS
+ *	submit/flush return -1 with err set when the database is unreachable:
+ *	messages of the failed batch are then reported neither way, and the
+ *	caller decides (SMTP: 4xx; ingest: stop).
+ */
+#ifndef CRM_PIPELINE_H
+#define CRM_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mail_message.h"
+#include "store.h"
+#include "workspace.h"
+
+typedef enum crm_outcome {
+    CRM_OUTCOME_INGESTED,
+    CRM_OUTCOME_DUPLICATE,
+    CRM_OUTCOME_SKIPPED,
+    CRM_OUTCOME_FAILED
+} crm_outcome;
+
+typedef void (*crm_outcome_fn)(void *ctx, const char *ref, crm_outcome outcome,
+                               const char *reason);
+
+typedef struct crm_pipeline_opts {
+    const char *source;		/* "file", "smtp", ... recorded in metadata */
+    bool create_accounts;
+    crm_parse_limits limits;
+    const char *storage_dir;
+    unsigned batch_size;
+} crm_pipeline_opts;
+
+typedef struct crm_pipeline crm_pipeline;
+
+crm_pipeline *crm_pipeline_new(crm_store *st, const crm_workspace *ws,
+                               const crm_pipeline_opts *opts,
+                               crm_outcome_fn fn, void *ctx);
+
+/* receive_time: when the message reached us (unix seconds); the date of
+ * last resort for mail without a sane Date or Received header. */
+int crm_pipeline_submit(crm_pipeline *p, const char *raw, size_t len, const char *ref,
+                        int64_t receive_time, char *err, size_t errlen);
+
+/* Report a message the source could not even read. */
+void crm_pipeline_report_failure(crm_pipeline *p, const char *ref, const char *reason);
+
+int crm_pipeline_flush(crm_pipeline *p, char *err, size_t errlen);
+void crm_pipeline_free(crm_pipeline *p);
+
+/* Earliest Date we believe; anything older is a broken clock. */
+#define CRM_MIN_SANE_DATE	631152000	/* 1990-01-01T00:00:00Z */
+/* How far in the future a Date may be before we distrust it. */
+#define CRM_MAX_CLOCK_SKEW	86400
+/* Text handed to the embedding queue per interaction, bytes. */
+#define CRM_MAX_EMBED_TEXT	(96 * 1024)
+
+#endif

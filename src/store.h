@@ -1,0 +1,103 @@
+/*
+ * NAME
+ *	store 3h - the only writer to PostgreSQL
+ * DESCRIPTION
+ *	Every statement crmgate runs against the CRM schema is declared in
+ *	store.c, prepared once per connection, named for what it does. The
+ *	store knows rows and transactions; it knows nothing of SMTP, files
+ *	or MIME: callers hand it finished rows (text and JSON).
+ *
+ *	crm_store_interactions() stores a batch of interactions in ONE
+ *	transaction, sent in libpq pipeline mode (one round trip for the
+ *	batch). Before it, the month partitions the batch needs are created
+ *	(each in its own short transaction, under an advisory lock, see
+ *	sql/002_gateway.sql). Each item is deduplicated by its key in the
+ *	non-partitioned ingest_keys table: a key already present stores
+ *	nothing and is reported as a duplicate. When one item makes the
+ *	batch fail, the batch is rolled back and replayed item by item, so
+ *	only that item is rejected and its neighbours are stored.
+ * DIAGNOSTICS
+ *	Functions return 0 (or a documented positive status) or -1 with the
+ *	reason in err. crm_store_interactions() returns -1 only when the
+ *	database is unreachable; items then keep CRM_STORE_PENDING unless
+ *	they were already committed, and the caller must not report them
+ *	stored (SMTP answers 4xx).
+ * OWNERSHIP
+ *	crm_store_open() takes the connection; crm_store_close() closes it.
+ */
+#ifndef CRM_STORE_H
+#define CRM_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <glib.h>
+#include <libpq-fe.h>
+
+#include "workspace.h"
+
+typedef struct crm_store crm_store;
+
+#define CRM_STORE_EXISTS	1	/* add: the name/address is taken */
+#define CRM_STORE_NOT_FOUND	1	/* load: no such workspace */
+
+crm_store *crm_store_open(PGconn *conn, char *err, size_t errlen);
+void crm_store_close(crm_store *st);
+
+/* ---- workspaces and users ---- */
+int crm_store_workspace_add(crm_store *st, const char *name, char *const *domains,
+                            size_t n_domains, char **id, char *err, size_t errlen);
+int crm_store_workspace_add_domain(crm_store *st, const char *name, const char *domain,
+                                   char *err, size_t errlen);
+int crm_store_workspace_load(crm_store *st, const char *name, crm_workspace **ws,
+                             char *err, size_t errlen);
+int crm_store_user_add(crm_store *st, const crm_workspace *ws, const char *email,
+                       const char *full_name, const char *role, char **id,
+                       char *err, size_t errlen);
+
+typedef struct crm_workspace_summary {
+    char *name, *id, *domains;	/* domains: comma-separated */
+    long users, contacts, accounts, interactions, jobs_pending, jobs_failed;
+} crm_workspace_summary;
+
+/* *out: GPtrArray of crm_workspace_summary*, freed with g_ptr_array_unref. */
+int crm_store_workspace_list(crm_store *st, GPtrArray **out, char *err, size_t errlen);
+
+/* ---- interactions ---- */
+typedef enum crm_store_outcome {
+    CRM_STORE_PENDING = 0,	/* not (yet) committed */
+    CRM_STORE_STORED,
+    CRM_STORE_DUPLICATE,
+    CRM_STORE_REJECTED		/* the database refused this item: error */
+} crm_store_outcome;
+
+typedef struct crm_store_item {
+    /* in: all text is valid UTF-8; JSON strings are arrays/objects */
+    const char *dedup_key;
+    const char *source;		/* "file", "smtp", "imap", "caldav" */
+    const char *type;		/* interaction_type: "email", "meeting" */
+    int64_t interacted_at;	/* unix seconds; picks the partition */
+    const char *content;
+    const char *metadata_json;
+    const char *parties_json;	/* see crmgate_store_interaction() */
+    const char *documents_json;
+    const char *embed_text;	/* NULL or "": no embedding job */
+    /* out */
+    crm_store_outcome outcome;
+    char interaction_id[40];
+    char error[256];
+} crm_store_item;
+
+int crm_store_interactions(crm_store *st, const char *workspace_id, bool create_accounts,
+                           crm_store_item *items, size_t n, char *err, size_t errlen);
+
+/* Mark the workspace's contact with this address as bouncing; *marked
+ * tells whether such a contact existed. */
+int crm_store_mark_bounce(crm_store *st, const char *workspace_id, const char *email,
+                          const char *status, const char *diagnostic, int64_t at,
+                          bool *marked, char *err, size_t errlen);
+
+/* UTC "YYYY-MM-DD HH:MM:SS+00" for a unix time, as PostgreSQL reads it. */
+void crm_store_format_time(int64_t t, char out[32]);
+
+#endif
