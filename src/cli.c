@@ -1,0 +1,62 @@
+/*
+ * NAME
+ *	cli 3 - what the subcommands share
+ * DESCRIPTION
+ *	See commands.h.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "db.h"
+#include "log.h"
+
+crm_store *cli_open_store(const crm_config *cfg)
+{
+    char err[2048];
+    PGconn *conn = crm_db_connect(cfg, 0, err, sizeof err);
+    crm_store *st;
+
+    if (conn == NULL) {
+        crm_die_msg("%s", err);
+        return NULL;
+    }
+    st = crm_store_open(conn, err, sizeof err);
+    if (st == NULL)
+        crm_die_msg("%s", err);
+    return st;
+}
+
+bool cli_wants_help(int argc, char **argv, const char *usage)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(usage, stdout);
+            return true;
+        }
+    }
+    return false;
+}
+
+int cli_usage(const char *usage)
+{
+    fputs(usage, stderr);
+    return CRM_EXIT_USAGE;
+}
+
+crm_workspace *cli_load_workspace(crm_store *st, const char *name, int *status)
+{
+    char err[1024];
+    crm_workspace *ws = NULL;
+    int rc = crm_store_workspace_load(st, name, &ws, err, sizeof err);
+
+    if (rc != 0) {
+        crm_die_msg("%s", err);
+        *status = rc == CRM_STORE_NOT_FOUND ? CRM_EXIT_USAGE : CRM_EXIT_FAILED;
+        return NULL;
+    }
+    *status = CRM_EXIT_OK;
+    return ws;
+}

@@ -1,0 +1,40 @@
+/*
+ * NAME
+ *	commands 3h - the crmgate subcommands
+ * DESCRIPTION
+ *	One file per command (cmd_*.c). Each gets the finished configuration
+ *	and its own argv (argv[0] is the command's name), prints its own
+ *	output and errors, and returns the process exit status:
+ *	0 success, 1 some work failed (the rest was done), 2 usage or
+ *	configuration error. cli.c holds what they share.
+ */
+#ifndef CRM_COMMANDS_H
+#define CRM_COMMANDS_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "store.h"
+
+#define CRM_EXIT_OK	0
+#define CRM_EXIT_FAILED	1
+#define CRM_EXIT_USAGE	2
+
+int cmd_migrate(crm_config *cfg, int argc, char **argv);
+int cmd_workspace(crm_config *cfg, int argc, char **argv);
+int cmd_user(crm_config *cfg, int argc, char **argv);
+int cmd_ingest(crm_config *cfg, int argc, char **argv);
+int cmd_db(crm_config *cfg, int argc, char **argv);
+int cmd_status(crm_config *cfg, int argc, char **argv);
+
+/* cli.c */
+/* Open the database and the store, printing why not; NULL on failure. */
+crm_store *cli_open_store(const crm_config *cfg);
+/* True when argv has -h/--help; prints usage then. */
+bool cli_wants_help(int argc, char **argv, const char *usage);
+/* Print "usage: ..." to stderr and return CRM_EXIT_USAGE. */
+int cli_usage(const char *usage);
+/* Load a workspace by name, printing why not. Exit status in *status. */
+crm_workspace *cli_load_workspace(crm_store *st, const char *name, int *status);
+
+#endif
