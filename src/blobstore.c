@@ -15,16 +15,18 @@
 #include "blobstore.h"
 #include "log.h"
 
-static int fsync_dir(const char *dir)
+int crm_blob_sync(const char *storage_dir, char *err, size_t errlen)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = open(storage_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int rc;
 
     if (fd < 0)
-        return -1;
-    rc = fsync(fd);
+        return crm_err_set(err, errlen, "cannot open %s: %s", storage_dir, g_strerror(errno));
+    rc = syncfs(fd);
     close(fd);
-    return rc;
+    if (rc != 0)
+        return crm_err_set(err, errlen, "syncing %s: %s", storage_dir, g_strerror(errno));
+    return 0;
 }
 
 int crm_blob_put(const char *storage_dir, const char *workspace_id,
@@ -67,16 +69,12 @@ int crm_blob_put(const char *storage_dir, const char *workspace_id,
         }
         off += (size_t)n;
     }
-    if (off == len && fsync(fd) != 0)
-        crm_err_set(err, errlen, "fsync %s: %s", tmp, g_strerror(errno));
-    else if (off == len)
+    if (off == len)
         rc = 0;
     if (close(fd) != 0 && rc == 0)
         rc = crm_err_set(err, errlen, "closing %s: %s", tmp, g_strerror(errno));
     if (rc == 0 && rename(tmp, final) != 0)
         rc = crm_err_set(err, errlen, "rename to %s: %s", final, g_strerror(errno));
-    if (rc == 0 && fsync_dir(dir) != 0)
-        rc = crm_err_set(err, errlen, "fsync %s: %s", dir, g_strerror(errno));
     if (rc != 0)
         g_unlink(tmp);
     g_free(tmp);

@@ -27,14 +27,38 @@ typedef struct queued {
     int64_t interacted_at;
 } queued;
 
+/* A batch being committed by the store thread. */
+typedef struct batch {
+    crm_pipeline *p;
+    GArray *queue;		/* queued */
+    crm_store_item *items;
+    bool has_documents;		/* attachment files to make durable first */
+    int rc;
+    char err[1024];
+} batch;
+
+/* Parsing is CPU in this process, storing is CPU in the server: one
+ * batch commits on a store thread while the next one is parsed, so both
+ * cores work. At most one batch is in flight, and outcomes are reported
+ * on the caller's thread only. */
 struct crm_pipeline {
     crm_store *store;
     const crm_workspace *ws;
     crm_pipeline_opts opts;
     crm_outcome_fn report;
     void *ctx;
-    GArray *queue;		/* queued */
+    GArray *queue;		/* queued, being filled */
+    GThread *committer;		/* NULL when no batch is in flight */
+    batch *in_flight;
 };
+
+static GArray *new_queue(void)
+{
+    return g_array_new(FALSE, TRUE, sizeof(queued));
+}
+
+static void finish_in_flight(crm_pipeline *p);
+static int send_batch(crm_pipeline *p, char *err, size_t errlen);
 
 static void queued_clear(queued *q)
 {
@@ -60,14 +84,16 @@ crm_pipeline *crm_pipeline_new(crm_store *st, const crm_workspace *ws,
         p->opts.batch_size = 1;
     p->report = fn;
     p->ctx = ctx;
-    p->queue = g_array_new(FALSE, TRUE, sizeof(queued));
+    p->queue = new_queue();
     return p;
 }
+
 
 void crm_pipeline_free(crm_pipeline *p)
 {
     if (p == NULL)
         return;
+    finish_in_flight(p);
     for (guint i = 0; i < p->queue->len; i++)
         queued_clear(&g_array_index(p->queue, queued, i));
     g_array_free(p->queue, TRUE);
@@ -324,36 +350,58 @@ int crm_pipeline_submit(crm_pipeline *p, const char *raw, size_t len, const char
 
     g_array_append_val(p->queue, q);
     if (p->queue->len >= p->opts.batch_size)
-        return crm_pipeline_flush(p, err, errlen);
+        return send_batch(p, err, errlen);
     return 0;
 }
 
-int crm_pipeline_flush(crm_pipeline *p, char *err, size_t errlen)
+static gpointer commit_batch(gpointer data)
 {
-    guint n = p->queue->len;
-    crm_store_item *items;
+    batch *b = data;
+    crm_pipeline *p = b->p;
+    guint n = b->queue->len;
+
+    b->items = g_new0(crm_store_item, n);
+    for (guint i = 0; i < n; i++) {
+        queued *q = &g_array_index(b->queue, queued, i);
+        b->items[i].dedup_key = q->dedup_key;
+        b->items[i].source = p->opts.source;
+        b->items[i].type = "email";
+        b->items[i].interacted_at = q->interacted_at;
+        b->items[i].content = q->content;
+        b->items[i].metadata_json = q->metadata;
+        b->items[i].parties_json = q->parties;
+        b->items[i].documents_json = q->documents;
+        b->items[i].embed_text = q->embed_text;
+    }
+    if (b->has_documents && crm_blob_sync(p->opts.storage_dir, b->err, sizeof b->err) < 0) {
+        /* files not durable: store nothing that points at them */
+        for (guint i = 0; i < n; i++) {
+            b->items[i].outcome = CRM_STORE_REJECTED;
+            g_strlcpy(b->items[i].error, b->err, sizeof b->items[i].error);
+        }
+        b->rc = 0;
+        return NULL;
+    }
+    b->rc = crm_store_interactions(p->store, p->ws->id, p->opts.create_accounts, b->items, n,
+                                   b->err, sizeof b->err);
+    return NULL;
+}
+
+/* Wait for the batch in flight, report its outcomes, free it. Returns
+ * its store status (-1: database unreachable, b->err says why). */
+static int collect(crm_pipeline *p, char *err, size_t errlen)
+{
+    batch *b = p->in_flight;
     int rc;
 
-    if (n == 0)
+    if (b == NULL)
         return 0;
-    items = g_new0(crm_store_item, n);
-    for (guint i = 0; i < n; i++) {
-        queued *q = &g_array_index(p->queue, queued, i);
-        items[i].dedup_key = q->dedup_key;
-        items[i].source = p->opts.source;
-        items[i].type = "email";
-        items[i].interacted_at = q->interacted_at;
-        items[i].content = q->content;
-        items[i].metadata_json = q->metadata;
-        items[i].parties_json = q->parties;
-        items[i].documents_json = q->documents;
-        items[i].embed_text = q->embed_text;
-    }
-    rc = crm_store_interactions(p->store, p->ws->id, p->opts.create_accounts, items, n,
-                                err, errlen);
-    for (guint i = 0; i < n; i++) {
-        queued *q = &g_array_index(p->queue, queued, i);
-        switch (items[i].outcome) {
+    g_thread_join(p->committer);
+    p->committer = NULL;
+    p->in_flight = NULL;
+    for (guint i = 0; i < b->queue->len; i++) {
+        queued *q = &g_array_index(b->queue, queued, i);
+        switch (b->items[i].outcome) {
         case CRM_STORE_STORED:
             p->report(p->ctx, q->ref, CRM_OUTCOME_INGESTED, NULL);
             break;
@@ -361,14 +409,52 @@ int crm_pipeline_flush(crm_pipeline *p, char *err, size_t errlen)
             p->report(p->ctx, q->ref, CRM_OUTCOME_DUPLICATE, NULL);
             break;
         case CRM_STORE_REJECTED:
-            p->report(p->ctx, q->ref, CRM_OUTCOME_FAILED, items[i].error);
+            p->report(p->ctx, q->ref, CRM_OUTCOME_FAILED, b->items[i].error);
             break;
         case CRM_STORE_PENDING:
             break;		/* unreachable database: the caller decides */
         }
         queued_clear(q);
     }
-    g_array_set_size(p->queue, 0);
-    g_free(items);
+    rc = b->rc;
+    if (rc < 0 && err != NULL)
+        g_strlcpy(err, b->err, errlen);
+    g_array_free(b->queue, TRUE);
+    g_free(b->items);
+    g_free(b);
     return rc;
+}
+
+static void finish_in_flight(crm_pipeline *p)
+{
+    char err[16];
+
+    (void)collect(p, err, sizeof err);
+}
+
+/* Hand the filled queue to the store thread, after the previous batch. */
+static int send_batch(crm_pipeline *p, char *err, size_t errlen)
+{
+    batch *b;
+
+    if (collect(p, err, errlen) < 0)
+        return -1;
+    if (p->queue->len == 0)
+        return 0;
+    b = g_new0(batch, 1);
+    b->p = p;
+    b->queue = p->queue;
+    for (guint i = 0; i < b->queue->len && !b->has_documents; i++)
+        b->has_documents = strcmp(g_array_index(b->queue, queued, i).documents, "[]") != 0;
+    p->queue = new_queue();
+    p->in_flight = b;
+    p->committer = g_thread_new("crmgate-store", commit_batch, b);
+    return 0;
+}
+
+int crm_pipeline_flush(crm_pipeline *p, char *err, size_t errlen)
+{
+    if (send_batch(p, err, errlen) < 0)
+        return -1;
+    return collect(p, err, errlen) < 0 ? -1 : 0;
 }

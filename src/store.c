@@ -19,7 +19,23 @@
 struct crm_store {
     PGconn *conn;
     GHashTable *months;		/* month numbers whose partition exists */
+    int analyze_left;		/* ANALYZE runs still owed, see refresh_stats() */
 };
+
+/* The store's SQL functions cache their plans per session. Planned on
+ * empty tables, the contact lookup picks the (workspace_id, owner_id)
+ * index and filters on email: a scan of the whole workspace per lookup,
+ * kept for the whole first import (measured 0.24 ms instead of 0.01 ms).
+ * While the tables are small, statistics are refreshed after a commit;
+ * ANALYZE invalidates the cached plans, so they are made anew on real
+ * sizes. Small tables analyze in milliseconds. */
+#define STATS_SMALL_TABLE	5000
+#define STATS_REFRESHES		3
+static const char analyze_sql[] =
+    "ANALYZE contacts, accounts, account_domains, ingest_keys, users";
+static const char small_tables_sql[] =
+    "SELECT reltuples < " G_STRINGIFY(STATS_SMALL_TABLE)
+    " FROM pg_class WHERE oid = 'contacts'::regclass";
 
 /* Every statement of crmgate, in one place. */
 typedef struct stmt_def {
@@ -102,6 +118,13 @@ crm_store *crm_store_open(PGconn *conn, char *err, size_t errlen)
     st = g_new0(crm_store, 1);
     st->conn = conn;
     st->months = g_hash_table_new(g_direct_hash, g_direct_equal);
+    {
+        PGresult *r = PQexec(conn, small_tables_sql);
+        if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+            strcmp(PQgetvalue(r, 0, 0), "t") == 0)
+            st->analyze_left = STATS_REFRESHES;
+        PQclear(r);
+    }
     return st;
 }
 
@@ -424,6 +447,15 @@ static int pipeline_segment(crm_store *st, const char *workspace_id, bool create
     return failed ? 1 : 0;
 }
 
+static void refresh_stats(crm_store *st)
+{
+    /* best effort: a configured database may not let us ANALYZE */
+    if (st->analyze_left <= 0)
+        return;
+    st->analyze_left--;
+    PQclear(PQexec(st->conn, analyze_sql));
+}
+
 int crm_store_interactions(crm_store *st, const char *workspace_id, bool create_accounts,
                            crm_store_item *items, size_t n, char *err, size_t errlen)
 {
@@ -440,6 +472,8 @@ int crm_store_interactions(crm_store *st, const char *workspace_id, bool create_
     if (n == 0)
         return 0;
     rc = pipeline_segment(st, workspace_id, create_accounts, items, n, &bad, err, errlen);
+    if (rc == 0)
+        refresh_stats(st);
     if (rc <= 0)
         return rc;
 
