@@ -142,6 +142,8 @@ static char *to_utf8(const char *bytes, size_t len, const char *charset)
 {
     char *out;
 
+    if (bytes == NULL || len == 0)
+        return g_strdup("");
     if (charset != NULL && !is_utf8_name(charset)) {
         const char *iconv_name = g_mime_charset_iconv_name(charset);
         out = g_convert(bytes, (gssize)len, "UTF-8", iconv_name, NULL, NULL, NULL);
@@ -751,7 +753,7 @@ crm_parse_status crm_message_parse(const char *raw, size_t len, const crm_parse_
         return fail(CRM_PARSE_NOT_A_MESSAGE, err, errlen, len == 0 ? "empty message" :
                     "not a mail message: no header field on the first line");
 
-    /* the stream does not copy: raw outlives the parse */
+    /* gmime streams own their bytes, so the message is copied once */
     stream = g_mime_stream_mem_new_with_byte_array(g_byte_array_new_take(g_memdup2(raw, len), len));
     parser = g_mime_parser_new_with_stream(stream);
     g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
