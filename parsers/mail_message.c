@@ -302,34 +302,34 @@ void crm_message_free(crm_message *m)
 
 /* ---- MIME parts -------------------------------------------------------- */
 
+/* The bytes a memory stream collected, taken over without a copy. */
+static GByteArray *take_bytes(GMimeStream *mem)
+{
+    GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
+    g_object_unref(mem);
+    return ba;
+}
+
 static GByteArray *part_bytes(GMimePart *part)
 {
     GMimeDataWrapper *dw = g_mime_part_get_content(part);
     GMimeStream *mem;
-    GByteArray *copy;
 
     if (dw == NULL)
         return g_byte_array_new();
     mem = g_mime_stream_mem_new();
     g_mime_data_wrapper_write_to_stream(dw, mem);
-    GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-    copy = g_byte_array_sized_new(ba->len);
-    g_byte_array_append(copy, ba->data, ba->len);
-    g_object_unref(mem);
-    return copy;
+    return take_bytes(mem);
 }
 
 static GByteArray *object_bytes(GMimeObject *obj)
 {
     GMimeStream *mem = g_mime_stream_mem_new();
-    GByteArray *copy;
 
     g_mime_object_write_to_stream(obj, NULL, mem);
-    GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-    copy = g_byte_array_sized_new(ba->len);
-    g_byte_array_append(copy, ba->data, ba->len);
-    g_object_unref(mem);
-    return copy;
+    return take_bytes(mem);
 }
 
 static char *part_text(GMimeObject *obj)

@@ -60,3 +60,17 @@ crm_workspace *cli_load_workspace(crm_store *st, const char *name, int *status)
     *status = CRM_EXIT_OK;
     return ws;
 }
+
+GPtrArray *cli_workspace_summaries(const crm_config *cfg, const char *command)
+{
+    char err[1024];
+    GPtrArray *list = NULL;
+    crm_store *st = cli_open_store(cfg);
+
+    if (st == NULL)
+        return NULL;
+    if (crm_store_workspace_list(st, &list, err, sizeof err) < 0)
+        crm_die_msg("%s: %s", command, err);
+    crm_store_close(st);
+    return list;
+}

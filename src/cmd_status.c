@@ -15,22 +15,15 @@ static const char usage[] =
 
 int cmd_status(crm_config *cfg, int argc, char **argv)
 {
-    char err[1024];
-    GPtrArray *list = NULL;
-    crm_store *st;
+    GPtrArray *list;
 
     if (cli_wants_help(argc, argv, usage))
         return CRM_EXIT_OK;
     if (argc != 1)
         return cli_usage(usage);
-    st = cli_open_store(cfg);
-    if (st == NULL)
+    list = cli_workspace_summaries(cfg, "status");
+    if (list == NULL)
         return CRM_EXIT_FAILED;
-    if (crm_store_workspace_list(st, &list, err, sizeof err) < 0) {
-        crm_die_msg("status: %s", err);
-        crm_store_close(st);
-        return CRM_EXIT_FAILED;
-    }
     printf("%-20s %6s %9s %9s %13s %13s %12s\n", "workspace", "users", "contacts",
            "accounts", "interactions", "embed-queued", "embed-failed");
     for (guint i = 0; i < list->len; i++) {
@@ -39,6 +32,5 @@ int cmd_status(crm_config *cfg, int argc, char **argv)
                s->accounts, s->interactions, s->jobs_pending, s->jobs_failed);
     }
     g_ptr_array_unref(list);
-    crm_store_close(st);
     return CRM_EXIT_OK;
 }

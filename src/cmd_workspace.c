@@ -97,27 +97,19 @@ static int workspace_add_domain(crm_config *cfg, int argc, char **argv)
 
 static int workspace_list(crm_config *cfg, int argc, char **argv)
 {
-    char err[1024];
-    GPtrArray *list = NULL;
-    crm_store *st;
+    GPtrArray *list;
 
     (void)argv;
     if (argc != 1)
         return cli_usage(usage);
-    st = cli_open_store(cfg);
-    if (st == NULL)
+    list = cli_workspace_summaries(cfg, "workspace list");
+    if (list == NULL)
         return CRM_EXIT_FAILED;
-    if (crm_store_workspace_list(st, &list, err, sizeof err) < 0) {
-        crm_die_msg("workspace list: %s", err);
-        crm_store_close(st);
-        return CRM_EXIT_FAILED;
-    }
     for (guint i = 0; i < list->len; i++) {
         crm_workspace_summary *s = g_ptr_array_index(list, i);
         printf("%s\t%s\tdomains=%s\n", s->name, s->id, s->domains);
     }
     g_ptr_array_unref(list);
-    crm_store_close(st);
     return CRM_EXIT_OK;
 }
 

@@ -37,4 +37,8 @@ int cli_usage(const char *usage);
 /* Load a workspace by name, printing why not. Exit status in *status. */
 crm_workspace *cli_load_workspace(crm_store *st, const char *name, int *status);
 
+/* Every workspace with its counts (GPtrArray of crm_workspace_summary),
+ * or NULL after printing why not. */
+GPtrArray *cli_workspace_summaries(const crm_config *cfg, const char *command);
+
 #endif
