@@ -168,12 +168,14 @@ char *crm_html_to_text(const char *html, size_t len, size_t max_out)
     g_array_free(stack, TRUE);
     xmlFreeDoc(doc);
 
-    /* trim trailing white space and cut at max_out on a UTF-8 boundary */
-    if (r.out->len > max_out) {
-        size_t cut = max_out;
-        while (cut > 0 && ((unsigned char)r.out->str[cut] & 0xC0) == 0x80)
-            cut--;
-        g_string_truncate(r.out, cut);
+    /* cut at max_out, then drop a character the cut left incomplete */
+    if (r.out->len > max_out)
+        g_string_truncate(r.out, max_out);
+    {
+        const char *valid_end;
+        if (!g_utf8_validate(r.out->str, (gssize)r.out->len, &valid_end) &&
+            (size_t)(r.out->len - (size_t)(valid_end - r.out->str)) < 4)
+            g_string_truncate(r.out, (gsize)(valid_end - r.out->str));
     }
     while (r.out->len > 0 && g_ascii_isspace(r.out->str[r.out->len - 1]))
         g_string_truncate(r.out, r.out->len - 1);

@@ -138,31 +138,57 @@ static bool is_utf8_name(const char *cs)
 /* Bytes in the declared charset to UTF-8. Mail lies about charsets: an
  * undeclared or unknown one is tried as UTF-8, then as windows-1252
  * (a superset of ISO-8859-1 that Outlook writes under either name). */
+static char *convert_charset(const char *bytes, size_t len, const char *charset)
+{
+    char *out;
+
+    if (charset != NULL && !is_utf8_name(charset)) {
+        out = g_convert(bytes, (gssize)len, "UTF-8", g_mime_charset_iconv_name(charset),
+                        NULL, NULL, NULL);
+        if (out != NULL)
+            return out;
+    }
+    if (g_utf8_validate(bytes, (gssize)len, NULL) ||
+        (charset != NULL && is_utf8_name(charset) && g_ascii_strcasecmp(charset, "us-ascii") != 0))
+        return g_utf8_make_valid(bytes, (gssize)len);
+    out = g_convert(bytes, (gssize)len, "UTF-8", "WINDOWS-1252", NULL, NULL, NULL);
+    return out != NULL ? out : g_utf8_make_valid(bytes, (gssize)len);
+}
+
+/* Body bytes in the declared charset to UTF-8 text with LF line ends.
+ * Mail lies about charsets: an undeclared or unknown one is tried as
+ * UTF-8, then as windows-1252 (a superset of ISO-8859-1 that Outlook
+ * writes under either name). NUL bytes go first, so that no conversion
+ * stops at one. */
 static char *to_utf8(const char *bytes, size_t len, const char *charset)
 {
+    GString *clean;
     char *out;
 
     if (bytes == NULL || len == 0)
         return g_strdup("");
-    if (charset != NULL && !is_utf8_name(charset)) {
-        const char *iconv_name = g_mime_charset_iconv_name(charset);
-        out = g_convert(bytes, (gssize)len, "UTF-8", iconv_name, NULL, NULL, NULL);
-        if (out != NULL) {
-            char *c = clean_str(out);
-            g_free(out);
-            return c;
+    if (charset != NULL && (g_ascii_strncasecmp(charset, "utf-16", 6) == 0 ||
+                            g_ascii_strncasecmp(charset, "utf-32", 6) == 0 ||
+                            g_ascii_strncasecmp(charset, "ucs-", 4) == 0)) {
+        /* wide charsets are full of NUL bytes: convert first */
+        char *wide = g_convert(bytes, (gssize)len, "UTF-8", charset, NULL, NULL, NULL);
+        if (wide != NULL) {
+            out = to_utf8(wide, strlen(wide), "utf-8");
+            g_free(wide);
+            return out;
         }
     }
-    if (g_utf8_validate(bytes, (gssize)len, NULL) || (charset != NULL && is_utf8_name(charset) &&
-                                                      g_ascii_strcasecmp(charset, "us-ascii") != 0))
-        return clean_text(bytes, len);
-    out = g_convert(bytes, (gssize)len, "UTF-8", "WINDOWS-1252", NULL, NULL, NULL);
-    if (out != NULL) {
-        char *c = clean_str(out);
-        g_free(out);
-        return c;
+    clean = g_string_sized_new(len);
+    for (size_t i = 0; i < len; i++) {
+        if (bytes[i] == '\0')
+            continue;
+        if (bytes[i] == '\r' && i + 1 < len && bytes[i + 1] == '\n')
+            continue;
+        g_string_append_c(clean, bytes[i]);
     }
-    return clean_text(bytes, len);
+    out = convert_charset(clean->str, clean->len, charset);
+    g_string_free(clean, TRUE);
+    return out;
 }
 
 /* ---- raw hash -------------------------------------------------------- */
