@@ -772,6 +772,14 @@ crm_parse_status crm_message_parse(const char *raw, size_t len, const crm_parse_
         lim = &defaults;
     }
     crm_parsers_init();
+    /* a lone message saved with its mbox envelope line ("From addr date")
+     * is still that message: the line is not part of it (RFC 4155) */
+    if (len >= 5 && memcmp(raw, "From ", 5) == 0) {
+        const char *nl = memchr(raw, '\n', len);
+        size_t skip = nl != NULL ? (size_t)(nl - raw) + 1 : len;
+        raw += skip;
+        len -= skip;
+    }
     if (len > lim->max_message_bytes)
         return fail(CRM_PARSE_TOO_LARGE, err, errlen, "message of %zu bytes exceeds the limit "
                     "of %zu bytes", len, lim->max_message_bytes);

@@ -9,7 +9,8 @@
  *	addresses, identifiers, the date, the body as valid UTF-8 text,
  *	attachments with their bytes and SHA-256, text/calendar parts, and
  *	the automatic-mail verdict (auto-reply, bounce with the bounced
- *	recipients).
+ *	recipients). A leading mbox envelope line ("From addr date") is
+ *	skipped: it is not part of the message.
  *
  *	Pure: no database, no network, no files, no global state besides
  *	gmime's one-time g_mime_init() (call crm_parsers_init() once).
