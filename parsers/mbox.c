@@ -53,8 +53,9 @@ bool crm_mbox_next(crm_mbox_iter *it, const char **msg, size_t *msg_len, size_t 
     end = next_separator(d, it->len, body);
     it->pos = end;
 
-    /* the blank line before the next "From " belongs to the format */
-    if (end > body && end < it->len) {
+    /* the blank line a writer ends each message with (before the next
+     * "From ", and at the end of the file) belongs to the format */
+    if (end > body) {
         if (end - body >= 2 && d[end - 1] == '\n' && d[end - 2] == '\n')
             end--;
         else if (end - body >= 3 && d[end - 1] == '\n' && d[end - 2] == '\r' && d[end - 3] == '\n')

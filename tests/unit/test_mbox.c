@@ -22,6 +22,21 @@ static const char three[] =
     "From carol@acme.example Wed May  1 12:00:00 2024\n"
     "From: carol@acme.example\nSubject: three\n\nno newline at the end";
 
+static const char trailing[] =
+    "From a@x Wed May  1 10:00:00 2024\nFrom: a@x\n\nlast\n\n";
+
+static void last_message_loses_the_writers_blank_line_too(void **state)
+{
+    crm_mbox_iter it;
+    const char *msg;
+    size_t len, off;
+
+    (void)state;
+    crm_mbox_iter_init(&it, trailing, sizeof trailing - 1);
+    assert_true(crm_mbox_next(&it, &msg, &len, &off));
+    assert_int_equal(len, strlen("From: a@x\n\nlast\n"));
+}
+
 static void three_messages_come_out_with_their_offsets(void **state)
 {
     crm_mbox_iter it;
@@ -99,6 +114,7 @@ int main(void)
         cmocka_unit_test(separator_blank_line_is_not_part_of_the_message),
         cmocka_unit_test(escaped_from_lines_are_restored),
         cmocka_unit_test(a_mail_file_is_not_an_mbox),
+        cmocka_unit_test(last_message_loses_the_writers_blank_line_too),
     };
     return cmocka_run_group_tests_name("mbox", tests, NULL, NULL);
 }

@@ -1,0 +1,103 @@
+# lib.sh - shared by the integration tests: TAP output, a throwaway
+# crmgate home with its own embedded PostgreSQL, and mail fixtures.
+# Sourced by bash scripts run from automake's TAP driver, which sets
+# CRMGATE (the binary) and top_srcdir.
+
+set -u
+: "${CRMGATE:?CRMGATE must point at the crmgate binary}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+unset CRMGATE_DATABASE_URL CRMGATE_CONFIG
+
+TEST_N=0
+TEST_FAILED=0
+export CRMGATE_HOME
+CRMGATE_HOME=$(mktemp -d /tmp/crmgate-test.XXXXXX)
+WORK="$CRMGATE_HOME/work"
+mkdir -p "$WORK"
+
+cleanup() {
+    "$CRMGATE" db stop >/dev/null 2>&1
+    rm -rf "$CRMGATE_HOME"
+}
+trap cleanup EXIT
+
+ok() {		# ok STATUS DESCRIPTION
+    TEST_N=$((TEST_N + 1))
+    if [ "$1" -eq 0 ]; then
+        echo "ok $TEST_N - $2"
+    else
+        echo "not ok $TEST_N - $2"
+        TEST_FAILED=$((TEST_FAILED + 1))
+    fi
+}
+
+is() {		# is GOT EXPECTED DESCRIPTION
+    if [ "$1" = "$2" ]; then
+        ok 0 "$3"
+    else
+        ok 1 "$3"
+        echo "#   got:      '$1'"
+        echo "#   expected: '$2'"
+    fi
+}
+
+like() {	# like GOT REGEX DESCRIPTION
+    if printf '%s' "$1" | grep -Eq -- "$2"; then
+        ok 0 "$3"
+    else
+        ok 1 "$3"
+        echo "#   got: '$1'"
+        echo "#   not matching: '$2'"
+    fi
+}
+
+diag() { echo "# $*"; }
+
+done_testing() {
+    echo "1..$TEST_N"
+    [ "$TEST_FAILED" -eq 0 ]
+}
+
+DBURL=
+sql() {		# sql QUERY: one value per line, columns joined by '|'
+    [ -n "$DBURL" ] || DBURL=$("$CRMGATE" db url)
+    psql -X -A -t -q "$DBURL" -c "$1"
+}
+
+# ingest WORKSPACE PATH...: runs crmgate ingest, keeps the last stdout line
+# in INGEST_LINE, stderr in INGEST_ERR, the exit status in INGEST_RC.
+ingest() {
+    local ws=$1
+    shift
+    INGEST_OUT=$("$CRMGATE" ingest --workspace "$ws" "$@" 2>"$WORK/ingest.err")
+    INGEST_RC=$?
+    INGEST_LINE=$(printf '%s\n' "$INGEST_OUT" | tail -n 1)
+    INGEST_ERR=$(cat "$WORK/ingest.err")
+}
+
+# mail FILE FROM TO SUBJECT [DATE] [MESSAGE-ID] [EXTRA-HEADERS] [BODY]
+# writes a plain text mail; an empty MESSAGE-ID leaves the header out,
+# "-" for DATE leaves out Date.
+mail() {
+    local file=$1 from=$2 to=$3 subject=$4
+    local date=${5:-Mon, 06 May 2024 10:00:00 +0000}
+    local mid=${6-<$(basename "$file").$$@test.example>}
+    local extra=${7:-}
+    local body=${8:-Hello from the test suite about $subject.}
+    {
+        echo "Received: from mx.test.example by mx.test.example; Mon, 06 May 2024 10:00:01 +0000"
+        echo "From: $from"
+        echo "To: $to"
+        echo "Subject: $subject"
+        [ "$date" = "-" ] || echo "Date: $date"
+        [ -z "$mid" ] || echo "Message-ID: $mid"
+        [ -z "$extra" ] || printf '%b\n' "$extra"
+        echo "MIME-Version: 1.0"
+        echo "Content-Type: text/plain; charset=utf-8"
+        echo
+        printf '%s\n' "$body"
+    } > "$file"
+}
+
+ws_id() { sql "SELECT id FROM workspaces WHERE name = '$1'"; }
+count() { sql "SELECT count(*) FROM $1"; }
