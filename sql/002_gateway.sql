@@ -111,10 +111,15 @@ BEGIN
       RETURN v_name;
    END IF;
    PERFORM pg_advisory_xact_lock(7248190012);
-   IF to_regclass(v_name) IS NULL THEN
+   -- The writer that held the lock may have just created it; taking an
+   -- advisory lock does not refresh this statement's view of the catalog,
+   -- so "already exists" is the normal way to learn that.
+   BEGIN
       EXECUTE format('CREATE TABLE %I PARTITION OF interactions FOR VALUES FROM (%L) TO (%L)',
                      v_name, v_month AT TIME ZONE 'UTC', (v_month + interval '1 month') AT TIME ZONE 'UTC');
-   END IF;
+   EXCEPTION WHEN duplicate_table THEN
+      NULL;
+   END;
    RETURN v_name;
 END $$;
 

@@ -52,7 +52,7 @@ char *crm_email_normalise(const char *raw)
         *p = g_ascii_tolower(*p);
     }
     at = strrchr(s, '@');
-    if (at == NULL || at == s || at[1] == '\0' || strchr(at + 1, '@') != NULL ||
+    if (at == NULL || at == s || at[1] == '\0' || strchr(s, '@') != at ||
         at[1] == '.' || s[strlen(s) - 1] == '.' || strlen(s) > 320) {
         g_free(s);
         return NULL;
