@@ -86,7 +86,10 @@ CREATE TABLE embedding_jobs (
    target_id UUID NOT NULL,
    target_at TIMESTAMPTZ,
    target_column TEXT NOT NULL DEFAULT 'embedding',
-   input_text TEXT NOT NULL,
+   -- NULL: the text to embed is the target row's own text (for
+   -- interactions, content); stored here only when it differs, so a
+   -- mail's body is not written, compressed and logged twice
+   input_text TEXT,
    status embedding_job_status NOT NULL DEFAULT 'pending',
    attempts INT NOT NULL DEFAULT 0,
    last_error TEXT,
@@ -97,6 +100,13 @@ CREATE TABLE embedding_jobs (
 );
 CREATE INDEX idx_embedding_jobs_pending ON embedding_jobs(id) WHERE status = 'pending';
 CREATE INDEX idx_embedding_jobs_workspace_status ON embedding_jobs(workspace_id, status);
+
+-- Mail text is most of what crmgate writes; lz4 compresses it several
+-- times faster than the default pglz (Debian's PostgreSQL is built with
+-- lz4). Partitions created later take the parent's setting.
+ALTER TABLE interactions ALTER COLUMN content SET COMPRESSION lz4;
+ALTER TABLE interactions ALTER COLUMN metadata SET COMPRESSION lz4;
+ALTER TABLE embedding_jobs ALTER COLUMN input_text SET COMPRESSION lz4;
 
 -- The month partition holding p_at (UTC months), created when missing.
 -- Indexes come from the parent, HNSW included. The advisory lock makes
@@ -284,7 +294,8 @@ BEGIN
 
    IF p_embed_text IS NOT NULL AND p_embed_text <> '' THEN
       INSERT INTO embedding_jobs (workspace_id, target_table, target_id, target_at, input_text)
-      VALUES (p_workspace_id, 'interactions', v_id, p_interacted_at, p_embed_text);
+      VALUES (p_workspace_id, 'interactions', v_id, p_interacted_at,
+              CASE WHEN p_embed_text = p_content THEN NULL ELSE p_embed_text END);
    END IF;
    RETURN v_id;
 END $$;
