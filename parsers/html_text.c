@@ -84,6 +84,15 @@ typedef struct frame {
     bool leaving;		/* second visit: after the children */
 } frame;
 
+/* Push siblings from the last back to the first, so they pop in order. */
+static void push_children(GArray *stack, xmlNode *last)
+{
+    for (xmlNode *c = last; c != NULL; c = c->prev) {
+        frame f = { c, false };
+        g_array_append_val(stack, f);
+    }
+}
+
 char *crm_html_to_text(const char *html, size_t len, size_t max_out)
 {
     htmlDocPtr doc;
@@ -102,17 +111,7 @@ char *crm_html_to_text(const char *html, size_t len, size_t max_out)
     r.max = max_out;
     stack = g_array_new(FALSE, FALSE, sizeof(frame));
 
-    {
-        /* push the top-level nodes in reverse, so they render in order */
-        GPtrArray *tops = g_ptr_array_new();
-        for (xmlNode *n = doc->children; n != NULL; n = n->next)
-            g_ptr_array_add(tops, n);
-        for (guint i = tops->len; i > 0; i--) {
-            frame f = { g_ptr_array_index(tops, i - 1), false };
-            g_array_append_val(stack, f);
-        }
-        g_ptr_array_free(tops, TRUE);
-    }
+    push_children(stack, doc->last);
 
     while (stack->len > 0 && !full(&r)) {
         frame f = g_array_index(stack, frame, stack->len - 1);
@@ -155,14 +154,7 @@ char *crm_html_to_text(const char *html, size_t len, size_t max_out)
         {
             frame leave = { n, true };
             g_array_append_val(stack, leave);
-            GPtrArray *kids = g_ptr_array_new();
-            for (xmlNode *c = n->children; c != NULL; c = c->next)
-                g_ptr_array_add(kids, c);
-            for (guint i = kids->len; i > 0; i--) {
-                frame k = { g_ptr_array_index(kids, i - 1), false };
-                g_array_append_val(stack, k);
-            }
-            g_ptr_array_free(kids, TRUE);
+            push_children(stack, n->last);
         }
     }
     g_array_free(stack, TRUE);
