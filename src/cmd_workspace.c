@@ -14,9 +14,11 @@
 static const char usage[] =
     "usage: crmgate workspace add NAME [--domain DOMAIN]...\n"
     "       crmgate workspace add-domain NAME DOMAIN\n"
+    "       crmgate workspace add-address NAME ADDRESS\n"
     "       crmgate workspace list\n"
     "A workspace is one tenant of the CRM. Its domains are its own mail\n"
-    "domains: their addresses are colleagues, never contacts.\n";
+    "domains: their addresses are colleagues, never contacts. Its addresses\n"
+    "are BCC-to-CRM dropboxes: mail sent to one is logged into it.\n";
 
 static bool valid_domain(const char *d)
 {
@@ -95,6 +97,37 @@ static int workspace_add_domain(crm_config *cfg, int argc, char **argv)
     return rc == 0 ? CRM_EXIT_OK : rc == CRM_STORE_NOT_FOUND ? CRM_EXIT_USAGE : CRM_EXIT_FAILED;
 }
 
+static int workspace_add_address(crm_config *cfg, int argc, char **argv)
+{
+    char err[1024], *address;
+    crm_store *st;
+    int rc;
+
+    if (argc != 3)
+        return cli_usage(usage);
+    address = crm_email_normalise(argv[2]);
+    if (address == NULL) {
+        crm_die_msg("workspace add-address: \"%s\" is not a mail address", argv[2]);
+        return CRM_EXIT_USAGE;
+    }
+    st = cli_open_store(cfg);
+    if (st == NULL) {
+        g_free(address);
+        return CRM_EXIT_FAILED;
+    }
+    rc = crm_store_workspace_add_address(st, argv[1], address, err, sizeof err);
+    if (rc == CRM_STORE_EXISTS)
+        crm_die_msg("workspace add-address: %s already routes to a workspace", address);
+    else if (rc != 0)
+        crm_die_msg("workspace add-address: %s", err);
+    g_free(address);
+    crm_store_close(st);
+    if (rc == 0)
+        return CRM_EXIT_OK;
+    /* an unknown workspace is the caller's mistake; a taken address too */
+    return rc < 0 ? CRM_EXIT_FAILED : CRM_EXIT_USAGE;
+}
+
 static int workspace_list(crm_config *cfg, int argc, char **argv)
 {
     GPtrArray *list;
@@ -123,6 +156,8 @@ int cmd_workspace(crm_config *cfg, int argc, char **argv)
         return workspace_add(cfg, argc - 1, argv + 1);
     if (strcmp(argv[1], "add-domain") == 0)
         return workspace_add_domain(cfg, argc - 1, argv + 1);
+    if (strcmp(argv[1], "add-address") == 0)
+        return workspace_add_address(cfg, argc - 1, argv + 1);
     if (strcmp(argv[1], "list") == 0)
         return workspace_list(cfg, argc - 1, argv + 1);
     crm_die_msg("workspace: unknown subcommand \"%s\"", argv[1]);

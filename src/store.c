@@ -59,6 +59,11 @@ static const stmt_def statements[] = {
     { "workspace_domain_insert",
       "INSERT INTO workspace_domains (workspace_id, domain) VALUES ($1::uuid, lower($2))"
       " ON CONFLICT DO NOTHING" },
+    { "workspace_address_insert",
+      "INSERT INTO workspace_addresses (address, workspace_id) VALUES (lower($2), $1::uuid)"
+      " ON CONFLICT DO NOTHING" },
+    { "route_addresses",
+      "SELECT a.address, w.name FROM workspace_addresses a JOIN workspaces w ON w.id = a.workspace_id" },
     { "workspace_domains",
       "SELECT domain FROM workspace_domains WHERE workspace_id = $1::uuid ORDER BY domain" },
     { "workspace_users",
@@ -228,6 +233,39 @@ int crm_store_workspace_add_domain(crm_store *st, const char *name, const char *
     g_free(id);
     if (PQresultStatus(r) != PGRES_COMMAND_OK)
         return result_error(st, r, "adding domain", err, errlen);
+    PQclear(r);
+    return 0;
+}
+
+int crm_store_workspace_add_address(crm_store *st, const char *name, const char *address,
+                                    char *err, size_t errlen)
+{
+    char *id = NULL;
+    int rc = workspace_id(st, name, &id, err, errlen);
+    PGresult *r;
+
+    if (rc != 0)
+        return rc;
+    const char *p[2] = { id, address };
+    r = run(st, "workspace_address_insert", 2, p);
+    g_free(id);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        return result_error(st, r, "adding address", err, errlen);
+    rc = strcmp(PQcmdTuples(r), "1") == 0 ? 0 : CRM_STORE_EXISTS;
+    PQclear(r);
+    return rc;
+}
+
+int crm_store_routes(crm_store *st, GHashTable **routes, char *err, size_t errlen)
+{
+    PGresult *r = run(st, "route_addresses", 0, NULL);
+
+    *routes = NULL;
+    if (!tuples_ok(r))
+        return result_error(st, r, "loading dropbox addresses", err, errlen);
+    *routes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    for (int i = 0; i < PQntuples(r); i++)
+        g_hash_table_replace(*routes, g_strdup(PQgetvalue(r, i, 0)), g_strdup(PQgetvalue(r, i, 1)));
     PQclear(r);
     return 0;
 }

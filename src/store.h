@@ -39,7 +39,7 @@
 typedef struct crm_store crm_store;
 
 #define CRM_STORE_EXISTS	1	/* add: the name/address is taken */
-#define CRM_STORE_NOT_FOUND	1	/* load: no such workspace */
+#define CRM_STORE_NOT_FOUND	2	/* no such workspace */
 
 crm_store *crm_store_open(PGconn *conn, char *err, size_t errlen);
 void crm_store_close(crm_store *st);
@@ -49,6 +49,13 @@ int crm_store_workspace_add(crm_store *st, const char *name, char *const *domain
                             size_t n_domains, char **id, char *err, size_t errlen);
 int crm_store_workspace_add_domain(crm_store *st, const char *name, const char *domain,
                                    char *err, size_t errlen);
+/* A dropbox address: mail to it is logged into the workspace. An address
+ * belongs to one workspace; CRM_STORE_EXISTS when it is taken. */
+int crm_store_workspace_add_address(crm_store *st, const char *name, const char *address,
+                                    char *err, size_t errlen);
+/* *routes: lower-case dropbox address -> workspace name, for the SMTP
+ * listener's RCPT decisions; the caller g_hash_table_unref()s it. */
+int crm_store_routes(crm_store *st, GHashTable **routes, char *err, size_t errlen);
 int crm_store_workspace_load(crm_store *st, const char *name, crm_workspace **ws,
                              char *err, size_t errlen);
 int crm_store_user_add(crm_store *st, const crm_workspace *ws, const char *email,
