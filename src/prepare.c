@@ -1,0 +1,253 @@
+/*
+ * NAME
+ *	prepare 3 - the rows one parsed mail becomes in one workspace
+ * DESCRIPTION
+ *	See prepare.h. Builds the JSON that the store's SQL function takes
+ *	(metadata, parties, documents) with jansson; the only place that
+ *	knows both the parsed mail and the shape of the rows.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <glib.h>
+#include <jansson.h>
+
+#include "blobstore.h"
+#include "matcher.h"
+#include "pipeline.h"
+#include "prepare.h"
+
+/* A JSON string, or null. The parser promises valid UTF-8; should a
+ * string still be refused, it is repaired rather than lost. */
+static json_t *jstr(const char *s)
+{
+    json_t *j;
+
+    if (s == NULL)
+        return json_null();
+    j = json_string(s);
+    if (j == NULL) {
+        char *fixed = g_utf8_make_valid(s, -1);
+        j = json_string(fixed);
+        g_free(fixed);
+    }
+    return j != NULL ? j : json_null();
+}
+
+static json_t *address_array(const crm_address_list *list)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; i < list->count; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "email", jstr(list->items[i].email));
+        json_object_set_new(o, "name", jstr(list->items[i].name));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+static char *parties_json(const crm_match *m)
+{
+    json_t *a = json_array();
+    char *out;
+
+    for (size_t i = 0; i < m->n_parties; i++) {
+        const crm_party *pt = &m->parties[i];
+        json_t *o = json_object();
+
+        json_object_set_new(o, "email", jstr(pt->email));
+        json_object_set_new(o, "display_name", jstr(pt->display_name));
+        json_object_set_new(o, "first_name", jstr(pt->first_name));
+        json_object_set_new(o, "last_name", jstr(pt->last_name));
+        json_object_set_new(o, "role", json_string(crm_role_name(pt->role)));
+        json_object_set_new(o, "user_id", jstr(pt->user_id));
+        json_object_set_new(o, "internal", json_boolean(pt->internal));
+        json_object_set_new(o, "account_domain", jstr(pt->account_domain));
+        json_object_set_new(o, "account_name", jstr(pt->account_name));
+        json_object_set_new(o, "primary", json_boolean(pt->primary));
+        json_object_set_new(o, "acting_user", json_boolean(pt->acting_user));
+        json_array_append_new(a, o);
+    }
+    out = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    return out;
+}
+
+/* Truncate to at most max bytes without cutting a UTF-8 sequence. */
+static char *utf8_prefix(const char *s, size_t max)
+{
+    size_t len = strlen(s);
+
+    if (len <= max)
+        return g_strdup(s);
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    return g_strndup(s, max);
+}
+
+static bool sane_date(int64_t t, int64_t now)
+{
+    return t >= CRM_MIN_SANE_DATE && t <= now + CRM_MAX_CLOCK_SKEW;
+}
+
+static int write_attachments(const char *storage_dir, const crm_workspace *ws,
+                             const crm_message *msg, json_t *meta_list,
+                             char **documents, char *err, size_t errlen)
+{
+    json_t *docs = json_array();
+
+    for (size_t i = 0; i < msg->n_attachments; i++) {
+        const crm_attachment *a = &msg->attachments[i];
+        char *path = NULL;
+        json_t *d, *m;
+
+        if (crm_blob_put(storage_dir, ws->id, a->sha256_hex, a->data, a->size,
+                         &path, err, errlen) < 0) {
+            json_decref(docs);
+            return -1;
+        }
+        d = json_object();
+        json_object_set_new(d, "file_name", jstr(a->filename ? a->filename : "attachment"));
+        json_object_set_new(d, "file_path", jstr(path));
+        json_object_set_new(d, "mime_type", jstr(a->content_type));
+        json_object_set_new(d, "size", json_integer((json_int_t)a->size));
+        json_array_append_new(docs, d);
+
+        m = json_object();
+        json_object_set_new(m, "file_name", jstr(a->filename));
+        json_object_set_new(m, "mime_type", jstr(a->content_type));
+        json_object_set_new(m, "size", json_integer((json_int_t)a->size));
+        json_object_set_new(m, "sha256", json_string(a->sha256_hex));
+        json_array_append_new(meta_list, m);
+        g_free(path);
+    }
+    *documents = json_dumps(docs, JSON_COMPACT);
+    json_decref(docs);
+    return 0;
+}
+
+static char *metadata_json(const char *source, const crm_message *msg, const crm_match *m,
+                           const char *ref, const char *date_source, json_t *attachments)
+{
+    json_t *o = json_object(), *refs = json_array();
+    char *out;
+
+    for (size_t i = 0; i < msg->n_references; i++)
+        json_array_append_new(refs, jstr(msg->references[i]));
+    json_object_set_new(o, "message_id", jstr(msg->message_id));
+    json_object_set_new(o, "in_reply_to", jstr(msg->in_reply_to));
+    json_object_set_new(o, "references", refs);
+    json_object_set_new(o, "subject", jstr(msg->subject));
+    json_object_set_new(o, "direction", json_string(crm_direction_name(m->direction)));
+    json_object_set_new(o, "from", address_array(&msg->from));
+    json_object_set_new(o, "to", address_array(&msg->to));
+    json_object_set_new(o, "cc", address_array(&msg->cc));
+    json_object_set_new(o, "bcc", address_array(&msg->bcc));
+    json_object_set_new(o, "reply_to", address_array(&msg->reply_to));
+    json_object_set_new(o, "attachments", attachments);
+    json_object_set_new(o, "date_source", json_string(date_source));
+    json_object_set_new(o, "source", jstr(source));
+    json_object_set_new(o, "source_ref", jstr(ref));
+    json_object_set_new(o, "raw_sha256", json_string(msg->raw_sha256_hex));
+    if (msg->list_id != NULL)
+        json_object_set_new(o, "list_id", jstr(msg->list_id));
+    if (msg->body_from_html)
+        json_object_set_new(o, "body_from_html", json_true());
+    if (msg->body_truncated)
+        json_object_set_new(o, "body_truncated", json_true());
+    if (m->n_invalid > 0) {
+        json_t *bad = json_array();
+        for (size_t i = 0; i < m->n_invalid; i++)
+            json_array_append_new(bad, jstr(m->invalid[i]));
+        json_object_set_new(o, "invalid_addresses", bad);
+    }
+    out = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return out;
+}
+
+const char *crm_prepare_skip_reason(const crm_message *msg, char *buf, size_t buflen)
+{
+    if (msg->auto_kind == CRM_AUTO_BOUNCE)
+        return "delivery status notification (bounce)";
+    if (msg->auto_kind == CRM_AUTO_REPLY) {
+        g_snprintf(buf, buflen, "automatic reply (%s)",
+                   msg->auto_reason ? msg->auto_reason : "auto-submitted");
+        return buf;
+    }
+    return NULL;
+}
+
+int64_t crm_prepare_date(const crm_message *msg, int64_t receive_time, const char **source)
+{
+    int64_t now = (int64_t)time(NULL);
+
+    if (msg->has_date && sane_date(msg->date, now)) {
+        *source = "date";
+        return msg->date;
+    }
+    if (msg->has_received_date && sane_date(msg->received_date, now)) {
+        *source = "received";
+        return msg->received_date;
+    }
+    *source = "ingest";
+    return receive_time;
+}
+
+int crm_prepare_rows(const crm_workspace *ws, const char *storage_dir, const char *source,
+                     const crm_message *msg, const char *ref, int64_t receive_time,
+                     crm_prepared *out, char *why, size_t whylen)
+{
+    const char *date_source;
+    json_t *attachments = json_array();
+    crm_match m;
+    char *text;
+
+    memset(out, 0, sizeof *out);
+    out->interacted_at = crm_prepare_date(msg, receive_time, &date_source);
+    crm_match_message(ws, msg, &m);
+    if (write_attachments(storage_dir, ws, msg, attachments, &out->documents, why, whylen) < 0) {
+        json_decref(attachments);
+        crm_match_clear(&m);
+        return -1;
+    }
+    out->dedup_key = msg->message_id != NULL && *msg->message_id
+                   ? g_strconcat("mid:", msg->message_id, NULL)
+                   : g_strconcat("sha256:", msg->raw_sha256_hex, NULL);
+    text = msg->subject != NULL && *msg->subject
+         ? g_strconcat(msg->subject, "\n\n", msg->body_text, NULL)
+         : g_strdup(msg->body_text);
+    out->content = text;
+    out->embed_text = utf8_prefix(text, CRM_MAX_EMBED_TEXT);
+    out->metadata = metadata_json(source, msg, &m, ref, date_source, attachments);
+    out->parties = parties_json(&m);
+    out->has_documents = msg->n_attachments > 0;
+    crm_match_clear(&m);
+    return 0;
+}
+
+void crm_prepared_item(const crm_prepared *p, const char *source, crm_store_item *item)
+{
+    memset(item, 0, sizeof *item);
+    item->dedup_key = p->dedup_key;
+    item->source = source;
+    item->type = "email";
+    item->interacted_at = p->interacted_at;
+    item->content = p->content;
+    item->metadata_json = p->metadata;
+    item->parties_json = p->parties;
+    item->documents_json = p->documents;
+    item->embed_text = p->embed_text;
+}
+
+void crm_prepared_clear(crm_prepared *p)
+{
+    g_free(p->dedup_key);
+    g_free(p->content);
+    free(p->metadata);		/* json_dumps() allocates with malloc */
+    free(p->parties);
+    free(p->documents);
+    g_free(p->embed_text);
+    memset(p, 0, sizeof *p);
+}
