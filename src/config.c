@@ -55,6 +55,22 @@ static const key_def keys[] = {
       "body text kept per message, bytes (longer is truncated)" },
     { "log_level", K_STRING, OFF(log_level), false,
       "debug, info, warning or error" },
+    { "smtp_listen", K_STRING, OFF(smtp_listen), false,
+      "host:port of the SMTP listener (empty: none)" },
+    { "lmtp_listen", K_STRING, OFF(lmtp_listen), false,
+      "host:port of the LMTP listener (empty: none)" },
+    { "hostname", K_STRING, OFF(hostname), false,
+      "name in the SMTP greeting (default: this host's name)" },
+    { "max_connections", K_UINT, OFF(max_connections), false,
+      "simultaneous SMTP/LMTP sessions" },
+    { "max_connections_per_ip", K_UINT, OFF(max_connections_per_ip), false,
+      "simultaneous sessions from one client address" },
+    { "max_recipients", K_UINT, OFF(max_recipients), false,
+      "recipients accepted per message" },
+    { "smtp_timeout", K_UINT, OFF(smtp_timeout), false,
+      "seconds a client may stay silent, in commands or DATA" },
+    { "shutdown_timeout", K_UINT, OFF(shutdown_timeout), false,
+      "seconds SIGTERM waits for sessions in progress" },
 };
 
 void crm_config_init(crm_config *cfg)
@@ -64,6 +80,12 @@ void crm_config_init(crm_config *cfg)
     cfg->batch_size = 500;
     cfg->pg_bindir = g_strdup(CRM_PG_BINDIR);
     cfg->log_level = g_strdup("info");
+    cfg->smtp_listen = g_strdup("127.0.0.1:2525");
+    cfg->max_connections = 500;
+    cfg->max_connections_per_ip = 100;
+    cfg->max_recipients = 100;
+    cfg->smtp_timeout = 300;
+    cfg->shutdown_timeout = 30;
     crm_parse_limits_default(&cfg->limits);
 }
 

@@ -34,6 +34,15 @@ typedef struct crm_config {
     unsigned batch_size;	/* messages per transaction */
     crm_parse_limits limits;
     char *log_level;
+    /* crmgate serve */
+    char *smtp_listen;		/* "host:port", or NULL for none */
+    char *lmtp_listen;
+    char *hostname;		/* greeting name; default: the host's */
+    unsigned max_connections;
+    unsigned max_connections_per_ip;
+    unsigned max_recipients;
+    unsigned smtp_timeout;	/* seconds of client silence */
+    unsigned shutdown_timeout;	/* seconds SIGTERM waits for sessions */
 } crm_config;
 
 void crm_config_init(crm_config *cfg);

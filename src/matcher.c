@@ -169,7 +169,7 @@ void crm_match_addresses(const crm_workspace *ws,
                 g_ptr_array_add(invalid, g_strdup(list->items[i].email));
                 continue;
             }
-            if (has_party(parties, email, (crm_role)r)) {
+            if (has_party(parties, email, (crm_role)r) || crm_workspace_is_dropbox(ws, email)) {
                 g_free(email);
                 continue;
             }

@@ -17,6 +17,7 @@
  *
  *	Addresses are normalised (trimmed, <> removed, lower-cased) and
  *	checked for a sane addr-spec; the rest are listed in invalid[].
+ *	Dropbox addresses are left out: they are crmgate, not people.
  * OWNERSHIP
  *	crm_match_clear() frees what a crm_match holds; user_id pointers
  *	are borrowed from the workspace and live as long as it does.

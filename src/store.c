@@ -64,6 +64,8 @@ static const stmt_def statements[] = {
       " ON CONFLICT DO NOTHING" },
     { "route_addresses",
       "SELECT a.address, w.name FROM workspace_addresses a JOIN workspaces w ON w.id = a.workspace_id" },
+    { "dropbox_addresses",
+      "SELECT address FROM workspace_addresses" },
     { "workspace_domains",
       "SELECT domain FROM workspace_domains WHERE workspace_id = $1::uuid ORDER BY domain" },
     { "workspace_users",
@@ -300,6 +302,14 @@ int crm_store_workspace_load(crm_store *st, const char *name, crm_workspace **ou
     }
     for (int i = 0; i < PQntuples(r); i++)
         crm_workspace_add_user(ws, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+    PQclear(r);
+    r = run(st, "dropbox_addresses", 0, NULL);
+    if (!tuples_ok(r)) {
+        crm_workspace_free(ws);
+        return result_error(st, r, "loading dropbox addresses", err, errlen);
+    }
+    for (int i = 0; i < PQntuples(r); i++)
+        crm_workspace_add_dropbox(ws, PQgetvalue(r, i, 0));
     PQclear(r);
     *out = ws;
     return 0;

@@ -16,6 +16,7 @@ crm_workspace *crm_workspace_new(const char *id, const char *name)
     ws->name = g_strdup(name);
     ws->domains = g_ptr_array_new_with_free_func(g_free);
     ws->users = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    ws->dropboxes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     return ws;
 }
 
@@ -37,6 +38,7 @@ void crm_workspace_free(crm_workspace *ws)
     g_free(ws->name);
     g_ptr_array_free(ws->domains, TRUE);
     g_hash_table_destroy(ws->users);
+    g_hash_table_destroy(ws->dropboxes);
     g_free(ws);
 }
 
@@ -61,4 +63,14 @@ bool crm_workspace_owns_domain(const crm_workspace *ws, const char *domain)
             return true;
     }
     return false;
+}
+
+void crm_workspace_add_dropbox(crm_workspace *ws, const char *address)
+{
+    g_hash_table_add(ws->dropboxes, g_ascii_strdown(address, -1));
+}
+
+bool crm_workspace_is_dropbox(const crm_workspace *ws, const char *email)
+{
+    return g_hash_table_contains(ws->dropboxes, email);
 }

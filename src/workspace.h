@@ -20,11 +20,16 @@ typedef struct crm_workspace {
     char *name;
     GPtrArray *domains;		/* char*, lower case */
     GHashTable *users;		/* lower-case email -> user UUID text */
+    GHashTable *dropboxes;	/* dropbox addresses: never a party */
 } crm_workspace;
 
 crm_workspace *crm_workspace_new(const char *id, const char *name);
 void crm_workspace_add_domain(crm_workspace *ws, const char *domain);
 void crm_workspace_add_user(crm_workspace *ws, const char *email, const char *user_id);
+/* A BCC-to-CRM dropbox address (of any workspace): mail forwarded to it
+ * names it in To or Cc, but it is no person and no party. */
+void crm_workspace_add_dropbox(crm_workspace *ws, const char *address);
+bool crm_workspace_is_dropbox(const crm_workspace *ws, const char *email);
 void crm_workspace_free(crm_workspace *ws);
 
 /* The user id owning this lower-case address, or NULL. */

@@ -228,6 +228,24 @@ static void same_address_twice_in_a_role_is_one_party(void **state)
     crm_workspace_free(ws);
 }
 
+static void a_dropbox_address_is_no_party(void **state)
+{
+    crm_workspace *ws = vendor();
+    crm_address f[] = { { NULL, "rep@vendor.example" } };
+    crm_address t[] = { { NULL, "Log+Vendor@in.example.com" }, { NULL, "john@megacorp.com" } };
+    crm_address_list from = list_of(f, 1), to = list_of(t, 2);
+    crm_match m;
+
+    (void)state;
+    crm_workspace_add_dropbox(ws, "log+vendor@in.example.com");
+    match(ws, &from, &to, NULL, &m);
+    assert_int_equal(m.n_parties, 2);
+    assert_null(party(&m, "log+vendor@in.example.com", CRM_ROLE_TO));
+    assert_string_equal(m.primary->email, "john@megacorp.com");
+    crm_match_clear(&m);
+    crm_workspace_free(ws);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +259,7 @@ int main(void)
         cmocka_unit_test(display_names_split_into_first_and_last),
         cmocka_unit_test(invalid_addresses_are_listed_not_matched),
         cmocka_unit_test(same_address_twice_in_a_role_is_one_party),
+        cmocka_unit_test(a_dropbox_address_is_no_party),
     };
     return cmocka_run_group_tests_name("matcher", tests, NULL, NULL);
 }

@@ -1,0 +1,108 @@
+/*
+ * NAME
+ *	cmd_serve 3 - "crmgate serve": the long-running gateway
+ * DESCRIPTION
+ *	Runs the SMTP/LMTP dropbox listener (smtp.h) over the group-commit
+ *	thread (committer.h) until SIGTERM or SIGINT: then it stops
+ *	accepting, lets sessions in progress finish (at most
+ *	shutdown_timeout seconds) and exits 0. The IMAP, CalDAV and embedding
+ *	workers will run here too.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <glib.h>
+#include <glib-unix.h>
+#include <gio/gio.h>
+
+#include "commands.h"
+#include "committer.h"
+#include "log.h"
+#include "smtp.h"
+
+static const char usage[] =
+    "usage: crmgate serve [--check-config]\n"
+    "Receive mail for the workspaces' dropbox addresses over SMTP\n"
+    "(smtp_listen, default 127.0.0.1:2525) and LMTP (lmtp_listen), e.g.\n"
+    "  crmgate --smtp-listen 0.0.0.0:25 --lmtp-listen 127.0.0.1:2424 serve\n"
+    "--check-config validates the configuration and exits.\n";
+
+static gboolean on_stop(gpointer loop)
+{
+    crm_log(CRM_LOG_INFO, "serve: stopping: no new connections");
+    g_main_loop_quit(loop);
+    return G_SOURCE_REMOVE;
+}
+
+static bool valid_listen(const char *what, const char *spec)
+{
+    GError *e = NULL;
+    GSocketConnectable *a;
+
+    if (spec == NULL)
+        return true;
+    a = g_network_address_parse(spec, 0, &e);
+    if (a == NULL || g_network_address_get_port(G_NETWORK_ADDRESS(a)) == 0) {
+        crm_die_msg("serve: %s \"%s\": %s", what, spec, e ? e->message : "needs host:port");
+        g_clear_error(&e);
+        g_clear_object(&a);
+        return false;
+    }
+    g_object_unref(a);
+    return true;
+}
+
+int cmd_serve(crm_config *cfg, int argc, char **argv)
+{
+    bool check = false;
+    char err[1024];
+    crm_committer *committer;
+    crm_smtp_server *srv;
+    GMainLoop *loop;
+    unsigned left;
+
+    if (cli_wants_help(argc, argv, usage))
+        return CRM_EXIT_OK;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--check-config") == 0)
+            check = true;
+        else
+            return cli_usage(usage);
+    }
+    if (!valid_listen("smtp_listen", cfg->smtp_listen) ||
+        !valid_listen("lmtp_listen", cfg->lmtp_listen))
+        return CRM_EXIT_USAGE;
+    if (cfg->smtp_listen == NULL && cfg->lmtp_listen == NULL) {
+        crm_die_msg("serve: neither smtp_listen nor lmtp_listen is set");
+        return CRM_EXIT_USAGE;
+    }
+    if (check) {
+        printf("configuration ok\n");
+        return CRM_EXIT_OK;
+    }
+
+    signal(SIGPIPE, SIG_IGN);	/* a client that hangs up is a write error, not a death */
+    committer = crm_committer_new(cfg);
+    srv = crm_smtp_server_new(cfg, committer, err, sizeof err);
+    if (srv == NULL) {
+        crm_die_msg("serve: %s", err);
+        crm_committer_free(committer);
+        return CRM_EXIT_FAILED;
+    }
+    crm_log(CRM_LOG_INFO, "serve: listening: smtp %s, lmtp %s",
+            cfg->smtp_listen ? cfg->smtp_listen : "off", cfg->lmtp_listen ? cfg->lmtp_listen : "off");
+    loop = g_main_loop_new(NULL, FALSE);
+    g_unix_signal_add(SIGTERM, on_stop, loop);
+    g_unix_signal_add(SIGINT, on_stop, loop);
+    g_main_loop_run(loop);
+
+    left = crm_smtp_server_stop(srv, cfg->shutdown_timeout);
+    if (left > 0)
+        crm_log(CRM_LOG_WARN, "serve: %u sessions still open after %u s; closing", left,
+                cfg->shutdown_timeout);
+    crm_committer_free(committer);
+    crm_smtp_server_free(srv);
+    g_main_loop_unref(loop);
+    crm_log(CRM_LOG_INFO, "serve: stopped");
+    return CRM_EXIT_OK;
+}

@@ -1,0 +1,370 @@
+/*
+ * NAME
+ *	committer 3 - group commit for the mail listeners
+ * DESCRIPTION
+ *	See committer.h.
+ */
+#include <string.h>
+#include <time.h>
+#include <glib.h>
+
+#include "blobstore.h"
+#include "committer.h"
+#include "db.h"
+#include "log.h"
+#include "matcher.h"
+#include "prepare.h"
+#include "store.h"
+
+#define WORKSPACE_REFRESH_S 30
+
+typedef struct pending {
+    crm_delivery *d;
+    GMutex lock;
+    GCond cond;
+    gboolean done;
+} pending;
+
+typedef struct cached_ws {
+    crm_workspace *ws;
+    gint64 loaded_at;
+} cached_ws;
+
+struct crm_committer {
+    crm_config cfg;		/* the fields the thread reads, copied */
+    char *database_url, *home, *pg_bindir, *storage_dir;
+    GAsyncQueue *queue;
+    GThread *thread;
+    gint stopping;
+    crm_store *store;		/* the thread's; NULL until (re)connected */
+    GHashTable *workspaces;	/* name -> cached_ws */
+    GRWLock routes_lock;
+    GHashTable *routes;		/* address -> workspace name, or NULL */
+    gint64 routes_at;
+};
+
+static void cached_free(gpointer p)
+{
+    cached_ws *c = p;
+    crm_workspace_free(c->ws);
+    g_free(c);
+}
+
+static bool connect_store(crm_committer *c)
+{
+    char err[1024];
+    PGconn *conn;
+
+    if (c->store != NULL)
+        return true;
+    conn = crm_db_connect(&c->cfg, 0, err, sizeof err);
+    if (conn == NULL) {
+        crm_log(CRM_LOG_WARN, "database unreachable: %s", err);
+        return false;
+    }
+    c->store = crm_store_open(conn, err, sizeof err);
+    if (c->store == NULL)
+        crm_log(CRM_LOG_WARN, "database: %s", err);
+    return c->store != NULL;
+}
+
+static void drop_store(crm_committer *c)
+{
+    crm_store_close(c->store);
+    c->store = NULL;
+    g_hash_table_remove_all(c->workspaces);
+}
+
+static void refresh_routes(crm_committer *c)
+{
+    GHashTable *routes = NULL;
+    char err[1024];
+
+    if (!connect_store(c))
+        return;
+    if (crm_store_routes(c->store, &routes, err, sizeof err) < 0) {
+        crm_log(CRM_LOG_WARN, "loading dropbox addresses: %s", err);
+        drop_store(c);
+        return;
+    }
+    g_rw_lock_writer_lock(&c->routes_lock);
+    if (c->routes != NULL)
+        g_hash_table_unref(c->routes);
+    c->routes = routes;
+    c->routes_at = g_get_monotonic_time();
+    g_rw_lock_writer_unlock(&c->routes_lock);
+}
+
+int crm_committer_route(crm_committer *c, const char *address, char **workspace)
+{
+    int rc;
+
+    *workspace = NULL;
+    g_rw_lock_reader_lock(&c->routes_lock);
+    if (c->routes == NULL) {
+        rc = -1;
+    } else {
+        const char *ws = g_hash_table_lookup(c->routes, address);
+        *workspace = g_strdup(ws);
+        rc = ws != NULL;
+    }
+    g_rw_lock_reader_unlock(&c->routes_lock);
+    return rc;
+}
+
+static const crm_workspace *workspace(crm_committer *c, const char *name, bool *unreachable)
+{
+    cached_ws *cw = g_hash_table_lookup(c->workspaces, name);
+    gint64 now = g_get_monotonic_time();
+    crm_workspace *ws = NULL;
+    char err[1024];
+    int rc;
+
+    *unreachable = false;
+    if (cw != NULL && now - cw->loaded_at < WORKSPACE_REFRESH_S * G_USEC_PER_SEC)
+        return cw->ws;
+    if (c->store == NULL) {
+        *unreachable = true;
+        return NULL;
+    }
+    rc = crm_store_workspace_load(c->store, name, &ws, err, sizeof err);
+    if (rc < 0) {
+        *unreachable = true;
+        return NULL;
+    }
+    if (rc != 0)
+        return NULL;
+    cw = g_new0(cached_ws, 1);
+    cw->ws = ws;
+    cw->loaded_at = now;
+    g_hash_table_replace(c->workspaces, g_strdup(name), cw);
+    return ws;
+}
+
+/* One mail's rows for one workspace, in a group being built. */
+typedef struct slot {
+    pending *req;
+    size_t ws_index;
+    crm_prepared rows;
+} slot;
+
+static void mark_bounces(crm_committer *c, const crm_workspace *ws, const crm_message *msg,
+                         int64_t at)
+{
+    for (size_t i = 0; i < msg->n_bounces; i++) {
+        const crm_bounce_recipient *b = &msg->bounces[i];
+        char *email = crm_email_normalise(b->email);
+        char err[512];
+        bool marked;
+
+        if (email != NULL && (b->action == NULL || strcmp(b->action, "failed") == 0) &&
+            crm_store_mark_bounce(c->store, ws->id, email, b->status, b->diagnostic, at,
+                                  &marked, err, sizeof err) < 0)
+            crm_log(CRM_LOG_WARN, "marking bounce of %s: %s", email, err);
+        g_free(email);
+    }
+}
+
+static void set_status(pending *req, size_t w, crm_delivery_status st, const char *why)
+{
+    req->d->status[w] = st;
+    if (why != NULL && req->d->reason[0] == '\0')
+        g_strlcpy(req->d->reason, why, sizeof req->d->reason);
+}
+
+/* Prepare every (mail, workspace) of the group and store them, one
+ * transaction per workspace. */
+static void process(crm_committer *c, GPtrArray *reqs)
+{
+    GHashTable *groups = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                               (GDestroyNotify)g_array_unref);
+    GHashTableIter it;
+    gpointer key, value;
+
+    if (!connect_store(c)) {
+        for (guint r = 0; r < reqs->len; r++) {
+            pending *req = g_ptr_array_index(reqs, r);
+            for (size_t w = 0; w < req->d->n_workspaces; w++)
+                set_status(req, w, CRM_DELIVERY_TEMPFAIL, "database unreachable");
+        }
+        g_hash_table_destroy(groups);
+        return;
+    }
+    bool lost = false;
+
+    for (guint r = 0; r < reqs->len; r++) {
+        pending *req = g_ptr_array_index(reqs, r);
+        crm_delivery *d = req->d;
+        char why[256];
+        const char *skip = crm_prepare_skip_reason(d->msg, why, sizeof why);
+
+        for (size_t w = 0; w < d->n_workspaces; w++) {
+            bool unreachable;
+            const crm_workspace *ws = workspace(c, d->workspaces[w], &unreachable);
+            slot s = { req, w, { 0 } };
+            GArray *group;
+
+            if (ws == NULL) {
+                set_status(req, w, unreachable ? CRM_DELIVERY_TEMPFAIL : CRM_DELIVERY_REJECTED,
+                           unreachable ? "database unreachable" : "workspace no longer exists");
+                lost = lost || unreachable;
+                continue;
+            }
+            if (skip != NULL) {
+                if (d->msg->auto_kind == CRM_AUTO_BOUNCE) {
+                    const char *ds;
+                    mark_bounces(c, ws, d->msg, crm_prepare_date(d->msg, d->receive_time, &ds));
+                }
+                set_status(req, w, CRM_DELIVERY_SKIPPED, skip);
+                continue;
+            }
+            if (crm_prepare_rows(ws, c->storage_dir, d->source, d->msg, d->ref, d->receive_time,
+                                 &s.rows, why, sizeof why) < 0) {
+                /* attachments could not be written: a local fault, retry */
+                crm_log(CRM_LOG_WARN, "%s: %s", d->ref, why);
+                set_status(req, w, CRM_DELIVERY_TEMPFAIL, why);
+                continue;
+            }
+            group = g_hash_table_lookup(groups, ws->id);
+            if (group == NULL) {
+                group = g_array_new(FALSE, TRUE, sizeof(slot));
+                g_hash_table_insert(groups, g_strdup(ws->id), group);
+            }
+            g_array_append_val(group, s);
+        }
+    }
+
+    /* a dead connection: what was prepared gets a temporary failure
+     * below, and the next group connects anew */
+    if (lost) {
+        crm_log(CRM_LOG_WARN, "database connection lost; reconnecting");
+        drop_store(c);
+    }
+    g_hash_table_iter_init(&it, groups);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        GArray *group = value;
+        crm_store_item *items = g_new0(crm_store_item, group->len);
+        bool docs = false;
+        char err[1024] = "";
+        int rc = 0;
+
+        for (guint i = 0; i < group->len; i++) {
+            slot *s = &g_array_index(group, slot, i);
+            crm_prepared_item(&s->rows, s->req->d->source, &items[i]);
+            docs = docs || s->rows.has_documents;
+        }
+        if (docs && crm_blob_sync(c->storage_dir, err, sizeof err) < 0)
+            rc = -1;
+        else if (c->store != NULL)
+            rc = crm_store_interactions(c->store, key, c->cfg.create_accounts, items,
+                                        group->len, err, sizeof err);
+        else
+            rc = -1;
+        if (rc < 0 && c->store != NULL) {
+            crm_log(CRM_LOG_WARN, "storing %u mails: %s", group->len, err);
+            drop_store(c);
+        }
+        for (guint i = 0; i < group->len; i++) {
+            slot *s = &g_array_index(group, slot, i);
+            crm_delivery_status st = CRM_DELIVERY_TEMPFAIL;
+            switch (rc < 0 ? CRM_STORE_PENDING : items[i].outcome) {
+            case CRM_STORE_STORED: st = CRM_DELIVERY_STORED; break;
+            case CRM_STORE_DUPLICATE: st = CRM_DELIVERY_DUPLICATE; break;
+            case CRM_STORE_REJECTED: st = CRM_DELIVERY_REJECTED; break;
+            case CRM_STORE_PENDING: st = CRM_DELIVERY_TEMPFAIL; break;
+            }
+            set_status(s->req, s->ws_index, st, st == CRM_DELIVERY_REJECTED ? items[i].error
+                                            : st == CRM_DELIVERY_TEMPFAIL ? "database unreachable"
+                                            : NULL);
+            crm_prepared_clear(&s->rows);
+        }
+        g_free(items);
+    }
+    g_hash_table_destroy(groups);
+}
+
+static gpointer run(gpointer data)
+{
+    crm_committer *c = data;
+    GPtrArray *reqs = g_ptr_array_new();
+
+    refresh_routes(c);
+    for (;;) {
+        pending *req = g_async_queue_timeout_pop(c->queue, G_USEC_PER_SEC / 2);
+
+        if (g_get_monotonic_time() - c->routes_at > CRM_ROUTE_REFRESH_S * G_USEC_PER_SEC)
+            refresh_routes(c);
+        if (req == NULL) {
+            if (g_atomic_int_get(&c->stopping))
+                break;
+            continue;
+        }
+        g_ptr_array_set_size(reqs, 0);
+        g_ptr_array_add(reqs, req);
+        while (reqs->len < CRM_COMMIT_MAX_GROUP && (req = g_async_queue_try_pop(c->queue)) != NULL)
+            g_ptr_array_add(reqs, req);
+        process(c, reqs);
+        for (guint r = 0; r < reqs->len; r++) {
+            pending *p = g_ptr_array_index(reqs, r);
+            g_mutex_lock(&p->lock);
+            p->done = TRUE;
+            g_cond_signal(&p->cond);
+            g_mutex_unlock(&p->lock);
+        }
+    }
+    g_ptr_array_free(reqs, TRUE);
+    return NULL;
+}
+
+crm_committer *crm_committer_new(const crm_config *cfg)
+{
+    crm_committer *c = g_new0(crm_committer, 1);
+
+    /* copy what the thread reads: the caller's config may be reloaded */
+    c->cfg = *cfg;
+    c->cfg.database_url = c->database_url = g_strdup(cfg->database_url);
+    c->cfg.home = c->home = g_strdup(cfg->home);
+    c->cfg.pg_bindir = c->pg_bindir = g_strdup(cfg->pg_bindir);
+    c->cfg.storage_dir = c->storage_dir = g_strdup(cfg->storage_dir);
+    c->cfg.log_level = NULL;
+    c->queue = g_async_queue_new();
+    c->workspaces = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, cached_free);
+    g_rw_lock_init(&c->routes_lock);
+    c->thread = g_thread_new("crmgate-commit", run, c);
+    return c;
+}
+
+void crm_committer_deliver(crm_committer *c, crm_delivery *d)
+{
+    pending p = { .d = d };
+
+    d->reason[0] = '\0';
+    g_mutex_init(&p.lock);
+    g_cond_init(&p.cond);
+    g_async_queue_push(c->queue, &p);
+    g_mutex_lock(&p.lock);
+    while (!p.done)
+        g_cond_wait(&p.cond, &p.lock);
+    g_mutex_unlock(&p.lock);
+    g_mutex_clear(&p.lock);
+    g_cond_clear(&p.cond);
+}
+
+void crm_committer_free(crm_committer *c)
+{
+    if (c == NULL)
+        return;
+    g_atomic_int_set(&c->stopping, 1);
+    g_thread_join(c->thread);
+    crm_store_close(c->store);
+    g_hash_table_destroy(c->workspaces);
+    if (c->routes != NULL)
+        g_hash_table_unref(c->routes);
+    g_rw_lock_clear(&c->routes_lock);
+    g_async_queue_unref(c->queue);
+    g_free(c->database_url);
+    g_free(c->home);
+    g_free(c->pg_bindir);
+    g_free(c->storage_dir);
+    g_free(c);
+}

@@ -1,0 +1,63 @@
+/*
+ * NAME
+ *	committer 3h - group commit for the mail listeners
+ * DESCRIPTION
+ *	Connections hand parsed mail to one committer thread and wait. The
+ *	thread takes everything that is waiting (up to CRM_COMMIT_MAX_GROUP
+ *	mails), prepares each mail's rows for every workspace it was sent to
+ *	(prepare.h), and stores them with one transaction per workspace, so
+ *	that fifty clients cost a few commits, not fifty. A delivery returns
+ *	only when its rows are committed, or with a temporary failure when
+ *	the database cannot be reached (the caller answers 4xx and the sender
+ *	retries; duplicates are harmless: dedup keys).
+ *
+ *	The thread owns the only database connection of the listeners: it
+ *	also keeps the dropbox routes (address -> workspace), reloaded every
+ *	CRM_ROUTE_REFRESH_S seconds, and reconnects after a failure.
+ * OWNERSHIP
+ *	crm_committer_free() lets the thread finish what it holds, then stops.
+ */
+#ifndef CRM_COMMITTER_H
+#define CRM_COMMITTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "mail_message.h"
+
+#define CRM_COMMIT_MAX_GROUP	256
+#define CRM_ROUTE_REFRESH_S	5
+
+typedef enum crm_delivery_status {
+    CRM_DELIVERY_STORED,
+    CRM_DELIVERY_DUPLICATE,
+    CRM_DELIVERY_SKIPPED,	/* automatic mail: accepted, not logged */
+    CRM_DELIVERY_REJECTED,	/* permanent: the reason says why */
+    CRM_DELIVERY_TEMPFAIL	/* the database is unreachable: retry later */
+} crm_delivery_status;
+
+typedef struct crm_delivery {
+    const crm_message *msg;
+    const char *ref;			/* queue id, for logs and metadata */
+    const char *source;			/* "smtp", "lmtp" */
+    int64_t receive_time;
+    const char *const *workspaces;	/* workspace names, no repeats */
+    size_t n_workspaces;
+    crm_delivery_status *status;	/* out: one per workspace */
+    char reason[256];			/* out: why, for a refusal */
+} crm_delivery;
+
+typedef struct crm_committer crm_committer;
+
+crm_committer *crm_committer_new(const crm_config *cfg);
+void crm_committer_free(crm_committer *c);
+
+/* Blocks until every workspace of the delivery has its status. */
+void crm_committer_deliver(crm_committer *c, crm_delivery *d);
+
+/* The workspace a dropbox address (lower case) routes to:
+ * 1 and *workspace (g_malloc()ed), 0 unknown, -1 routes not loadable. */
+int crm_committer_route(crm_committer *c, const char *address, char **workspace);
+
+#endif

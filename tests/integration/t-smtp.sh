@@ -1,0 +1,111 @@
+#!/bin/bash
+# crmgate serve as a dropbox MTA, driven by a real SMTP client (swaks):
+# 250 only after the rows are committed, 550 for strangers, 552 for
+# oversize, one reply per recipient over LMTP, 451 while the database is
+# away, and a clean exit on SIGTERM.
+. "$(dirname "$0")/lib.sh"
+
+"$CRMGATE" workspace add Acme --domain acme.example >/dev/null
+"$CRMGATE" user add --workspace Acme --email alice@acme.example --name "Alice Archer" >/dev/null
+"$CRMGATE" workspace add-address Acme log+acme@in.example.com
+"$CRMGATE" workspace add Globex --domain globex.example >/dev/null
+"$CRMGATE" workspace add-address Globex log+globex@in.example.com
+DBURL=$("$CRMGATE" db url)
+
+SERVE_PID=
+start_serve() {		# start_serve [FLAGS...]: on free ports, waits until it answers
+    local try
+    for try in 1 2 3 4 5; do
+        SMTP_PORT=$((20000 + RANDOM % 30000)); LMTP_PORT=$((SMTP_PORT + 1))
+        "$CRMGATE" --smtp-listen 127.0.0.1:$SMTP_PORT --lmtp-listen 127.0.0.1:$LMTP_PORT "$@" \
+            serve 2>>"$WORK/serve.log" &
+        SERVE_PID=$!
+        for _ in $(seq 50); do
+            if swaks --server 127.0.0.1:$SMTP_PORT --quit-after EHLO >/dev/null 2>&1; then
+                sleep 0.3	# the dropbox routes load right after start
+                return 0
+            fi
+            kill -0 $SERVE_PID 2>/dev/null || break
+            sleep 0.1
+        done
+        kill $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/dev/null
+    done
+    return 1
+}
+stop_serve() { kill -TERM $SERVE_PID 2>/dev/null; wait $SERVE_PID; }
+smtp() { swaks --server 127.0.0.1:$SMTP_PORT "$@" 2>&1; }
+last_reply() { grep -E '^<[-*~ ]+[0-9]{3}' | tail -n "${1:-1}" | sed -E 's/^<[-*~ ]+//'; }
+
+start_serve
+ok $? "crmgate serve starts and answers EHLO"
+ehlo=$(smtp --quit-after EHLO)
+for ext in PIPELINING "SIZE [0-9]+" 8BITMIME ENHANCEDSTATUSCODES SMTPUTF8; do
+    like "$ehlo" "250[- ]$ext" "EHLO announces $ext"
+done
+
+out=$(smtp --from alice@acme.example --to log+acme@in.example.com \
+      --header "To: John Smith <john.smith@megacorp.com>" --header "Subject: Our proposal" \
+      --header "Message-Id: <bcc-1@acme.example>" --body "Here is our proposal for 40 seats.")
+like "$(echo "$out" | last_reply 2 | head -n 1)" "^250 2.0.0 Ok: queued as" "a BCC to the dropbox is answered 250"
+is "$(sql "SELECT metadata->>'direction' || ' ' || c.email || ' ' || (metadata->>'source') FROM interactions i JOIN contacts c ON c.id = i.contact_id WHERE metadata->>'message_id' = 'bcc-1@acme.example'")" \
+   "outbound john.smith@megacorp.com smtp" "the 250 means it is stored: outbound, credited to the recipient"
+is "$(sql "SELECT count(*) FROM contacts WHERE email LIKE 'log+%'")" "0" "the dropbox address never becomes a contact"
+
+out=$(smtp --from alice@acme.example --to log+acme@in.example.com \
+      --header "Message-Id: <bcc-1@acme.example>" --body "again")
+like "$(echo "$out" | last_reply 2 | head -n 1)" "^250 " "the same mail again is accepted"
+is "$(sql "SELECT count(*) FROM interactions WHERE metadata->>'message_id' = 'bcc-1@acme.example'")" "1" "and stored once"
+
+out=$(smtp --from alice@acme.example --to stranger@elsewhere.example)
+like "$(echo "$out" | last_reply 2 | head -n 1)" "^550 5.1.1 <stranger@elsewhere.example>" \
+     "a recipient that is no dropbox gets 550 5.1.1: no relaying"
+
+out=$(smtp --from alice@acme.example --to log+acme@in.example.com,log+globex@in.example.com \
+      --header "To: Hank <hank@megacorp.com>" --header "Message-Id: <two-ws@acme.example>" --body "shared")
+like "$(echo "$out" | last_reply 2 | head -n 1)" "^250 " "a mail to two workspaces' dropboxes is accepted"
+is "$(sql "SELECT string_agg(w.name, ',' ORDER BY w.name) FROM interactions i JOIN workspaces w ON w.id = i.workspace_id WHERE metadata->>'message_id' = 'two-ws@acme.example'")" \
+   "Acme,Globex" "it becomes one interaction in each workspace"
+is "$(sql "SELECT count(DISTINCT contact_id) FROM interactions WHERE metadata->>'message_id' = 'two-ws@acme.example'")" "2" \
+   "sharing no contact"
+
+out=$(smtp --pipeline --from alice@acme.example --to log+acme@in.example.com,nobody@in.example.com \
+      --header "Message-Id: <piped@acme.example>" --body "pipelined")
+like "$out" "550 5.1.1 <nobody@in.example.com>" "with PIPELINING the bad recipient is refused"
+like "$(echo "$out" | last_reply 2 | head -n 1)" "^250 " "and the message to the good one is stored"
+is "$(sql "SELECT count(*) FROM interactions WHERE metadata->>'message_id' = 'piped@acme.example'")" "1" "pipelined mail is in the database"
+
+out=$(swaks --server 127.0.0.1:$LMTP_PORT --protocol LMTP --from alice@acme.example \
+      --to log+acme@in.example.com,log+globex@in.example.com,bad@in.example.com \
+      --header "Message-Id: <lmtp-1@acme.example>" --body "over lmtp" 2>&1)
+like "$out" "550 5.1.1 <bad@in.example.com>" "LMTP refuses the unknown recipient at RCPT"
+is "$(echo "$out" | grep -cE '^<[-*~ ]+250 2.0.0 Ok: logged <log\+(acme|globex)@in.example.com>')" "2" \
+   "LMTP answers once per accepted recipient after DATA"
+is "$(sql "SELECT count(*) FROM interactions WHERE metadata->>'source' = 'lmtp'")" "2" "both LMTP deliveries are stored"
+
+printf 'From: alice@acme.example\r\nTo: x@megacorp.com\r\nSubject: big\r\n\r\n%s\r\n' "$(head -c 3000 /dev/zero | tr '\0' 'x')" > "$WORK/big.eml"
+stop_serve
+is "$?" "0" "SIGTERM stops crmgate serve with exit status 0"
+start_serve --max-message-size 2000
+out=$(smtp --from alice@acme.example --to log+acme@in.example.com --data "$WORK/big.eml")
+like "$(echo "$out" | last_reply 2 | head -n 1)" "^552 5.3.4" "a message over max_message_size gets 552 5.3.4"
+exec 3<>/dev/tcp/127.0.0.1/$SMTP_PORT
+printf 'EHLO test.example\r\nMAIL FROM:<alice@acme.example> SIZE=999999\r\nQUIT\r\n' >&3
+out=$(timeout 5 cat <&3)
+exec 3<&-
+like "$out" "552 5.3.4" "a SIZE= above the limit is refused at MAIL"
+stop_serve
+
+# the database goes away: 451, then the retry is stored
+CRMGATE_DATABASE_URL=$DBURL start_serve
+"$CRMGATE" db stop >/dev/null
+out=$(smtp --from alice@acme.example --to log+acme@in.example.com --header "Message-Id: <dbdown@acme.example>" --body "while down")
+like "$(echo "$out" | last_reply 2 | head -n 1)" "^451 4.3.0" "while PostgreSQL is down the answer is 451 4.3.0, so the sender retries"
+"$CRMGATE" status >/dev/null	# starts the embedded cluster again
+out=$(smtp --from alice@acme.example --to log+acme@in.example.com --header "Message-Id: <dbdown@acme.example>" --body "while down")
+like "$(echo "$out" | last_reply 2 | head -n 1)" "^250 " "once it is back the retry is accepted"
+is "$(sql "SELECT count(*) FROM interactions WHERE metadata->>'message_id' = 'dbdown@acme.example'")" "1" "and stored exactly once"
+stop_serve
+like "$(cat "$WORK/serve.log")" "smtp: [0-9A-F]+: workspace=Acme from=<alice@acme.example> size=[0-9]+ outcome=2.0.0 Ok: logged" \
+     "the log has one line per message with workspace, queue id and outcome"
+
+done_testing
