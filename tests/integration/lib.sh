@@ -16,7 +16,6 @@ WORK="$CRMGATE_HOME/work"
 mkdir -p "$WORK"
 
 cleanup() {
-    cp "$WORK/serve.log" /tmp/last-serve.log 2>/dev/null
     "$CRMGATE" db stop >/dev/null 2>&1
     rm -rf "$CRMGATE_HOME"
 }
