@@ -20,6 +20,7 @@
 
 #define MAX_BAD_COMMANDS	20
 #define MAX_DATA_LINE		(1024 * 1024)	/* bytes of one DATA line kept */
+#define LISTEN_BACKLOG		1024
 
 struct crm_smtp_server {
     GSocketService *service;
@@ -556,6 +557,9 @@ crm_smtp_server *crm_smtp_server_new(const crm_config *cfg, crm_committer *commi
     /* one more thread than sessions, so the one over the limit is told so */
     srv->service = g_threaded_socket_service_new((int)cfg->max_connections + 1);
     g_signal_connect(srv->service, "run", G_CALLBACK(on_connection), srv);
+    /* GLib's default backlog of 10 drops handshakes when clients arrive
+     * together, leaving them connected to nothing */
+    g_socket_listener_set_backlog(G_SOCKET_LISTENER(srv->service), LISTEN_BACKLOG);
     if ((cfg->smtp_listen != NULL && !listen_on(srv, cfg->smtp_listen, NULL, err, errlen)) ||
         (cfg->lmtp_listen != NULL && !listen_on(srv, cfg->lmtp_listen, srv->lmtp_tag, err, errlen))) {
         crm_smtp_server_free(srv);
