@@ -11,7 +11,8 @@
  *	Prints the counts of 2xx/4xx/5xx replies, messages per second over
  *	the whole run, and the p50/p99/max latency. Every 250 is listed to
  *	the file in $SMTP_LOAD_ACCEPTED, one Message-ID per line, when set:
- *	the fault test checks those are stored exactly once.
+ *	the fault test checks those are stored exactly once. $SMTP_LOAD_PAUSE_MS
+ *	makes each client pause between mails, to stretch a run over a fault.
  */
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -107,8 +108,14 @@ static gpointer run(gpointer data)
     int fd = -1;
     GString *msg = g_string_new(NULL);
 
+    const char *pause_env = getenv("SMTP_LOAD_PAUSE_MS");
+    unsigned pause_ms = pause_env != NULL ? (unsigned)atoi(pause_env) : 0;
+
     for (unsigned i = 0; i < c->todo; i++) {
         char mid[128];
+
+        if (pause_ms > 0 && i > 0)
+            g_usleep((gulong)pause_ms * 1000);
         int code;
         double t0;
 
