@@ -165,7 +165,8 @@ END $$;
 -- job. Returns its id, or NULL when the dedup key is known (a duplicate:
 -- nothing is written). p_parties: [{email, display_name, first_name,
 -- last_name, role, user_id, internal, account_domain, account_name,
--- primary, acting_user}]; p_documents: [{file_name, file_path,
+-- primary, acting_user}], plus at most one {acting_only, user_id} for a
+-- user credited without taking part; p_documents: [{file_name, file_path,
 -- mime_type, size}]. The caller has ensured the month's partition.
 CREATE FUNCTION crmgate_store_interaction(
    p_workspace_id uuid, p_dedup_key text, p_source text, p_type interaction_type,
@@ -205,6 +206,11 @@ BEGIN
    END IF;
 
    FOR v_party IN SELECT value FROM jsonb_array_elements(coalesce(p_parties, '[]'::jsonb)) LOOP
+      -- the user to credit who took no part (who forwarded the mail)
+      IF coalesce((v_party->>'acting_only')::boolean, false) THEN
+         v_user := coalesce(v_user, (v_party->>'user_id')::uuid);
+         CONTINUE;
+      END IF;
       v_email := v_party->>'email';
       v_contact := NULL;
       v_account := NULL;

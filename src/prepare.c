@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "blobstore.h"
+#include "forward.h"
 #include "matcher.h"
 #include "pipeline.h"
 #include "prepare.h"
@@ -47,9 +48,12 @@ static json_t *address_array(const crm_address_list *list)
     return a;
 }
 
-static char *parties_json(const crm_match *m)
+/* acting_user: the user to credit when no party is one (the forwarder
+ * of a forward): sent as an "acting_only" entry, which is no participant. */
+static char *parties_json(const crm_match *m, const char *acting_user)
 {
     json_t *a = json_array();
+    bool have_acting = false;
     char *out;
 
     for (size_t i = 0; i < m->n_parties; i++) {
@@ -67,6 +71,14 @@ static char *parties_json(const crm_match *m)
         json_object_set_new(o, "account_name", jstr(pt->account_name));
         json_object_set_new(o, "primary", json_boolean(pt->primary));
         json_object_set_new(o, "acting_user", json_boolean(pt->acting_user));
+        json_array_append_new(a, o);
+        have_acting = have_acting || pt->acting_user;
+    }
+    if (!have_acting && acting_user != NULL) {
+        json_t *o = json_object();
+        json_object_set_new(o, "acting_only", json_true());
+        json_object_set_new(o, "acting_user", json_true());
+        json_object_set_new(o, "user_id", jstr(acting_user));
         json_array_append_new(a, o);
     }
     out = json_dumps(a, JSON_COMPACT);
@@ -127,8 +139,15 @@ static int write_attachments(const char *storage_dir, const crm_workspace *ws,
     return 0;
 }
 
+typedef struct forwarded {
+    const crm_forward *fwd;	/* NULL: not a forward */
+    const crm_message *outer;	/* the forwarding mail */
+    const char *by;		/* the forwarder's address */
+} forwarded;
+
 static char *metadata_json(const char *source, const crm_message *msg, const crm_match *m,
-                           const char *ref, const char *date_source, json_t *attachments)
+                           const char *ref, const char *date_source, json_t *attachments,
+                           const forwarded *fw)
 {
     json_t *o = json_object(), *refs = json_array();
     char *out;
@@ -161,6 +180,15 @@ static char *metadata_json(const char *source, const crm_message *msg, const crm
         for (size_t i = 0; i < m->n_invalid; i++)
             json_array_append_new(bad, jstr(m->invalid[i]));
         json_object_set_new(o, "invalid_addresses", bad);
+    }
+    if (fw->fwd != NULL) {
+        json_t *f = json_object();
+        json_object_set_new(f, "by", jstr(fw->by));
+        json_object_set_new(f, "format", jstr(fw->fwd->format));
+        json_object_set_new(f, "note", jstr(fw->fwd->note));
+        json_object_set_new(f, "message_id", jstr(fw->outer->message_id));
+        json_object_set_new(f, "subject", jstr(fw->outer->subject));
+        json_object_set_new(o, "forwarded", f);
     }
     out = json_dumps(o, JSON_COMPACT);
     json_decref(o);
@@ -195,6 +223,29 @@ int64_t crm_prepare_date(const crm_message *msg, int64_t receive_time, const cha
     return receive_time;
 }
 
+/* The forwarder, when the mail is a forward by one of the workspace's
+ * own people; a customer forwarding something to the dropbox is logged
+ * as what it is. */
+static crm_forward *internal_forward(const crm_workspace *ws, const crm_message *msg,
+                                     char **by)
+{
+    char *from;
+    const char *domain;
+    crm_forward *f = NULL;
+
+    *by = NULL;
+    if (msg->from.count == 0 || (from = crm_email_normalise(msg->from.items[0].email)) == NULL)
+        return NULL;
+    domain = strrchr(from, '@') + 1;
+    if (crm_workspace_user(ws, from) != NULL || crm_workspace_owns_domain(ws, domain))
+        f = crm_forward_detect(msg, NULL);
+    if (f != NULL)
+        *by = from;
+    else
+        g_free(from);
+    return f;
+}
+
 int crm_prepare_rows(const crm_workspace *ws, const char *storage_dir, const char *source,
                      const crm_message *msg, const char *ref, int64_t receive_time,
                      crm_prepared *out, char *why, size_t whylen)
@@ -202,28 +253,49 @@ int crm_prepare_rows(const crm_workspace *ws, const char *storage_dir, const cha
     const char *date_source;
     json_t *attachments = json_array();
     crm_match m;
-    char *text;
+    char *text, *by = NULL;
+    forwarded fw = { NULL, msg, NULL };
+    crm_forward *fwd = internal_forward(ws, msg, &by);
+    const crm_message *eff = msg;	/* the mail the interaction is about */
 
     memset(out, 0, sizeof *out);
-    out->interacted_at = crm_prepare_date(msg, receive_time, &date_source);
-    crm_match_message(ws, msg, &m);
+    if (fwd != NULL) {
+        fw.fwd = fwd;
+        fw.by = by;
+        eff = fwd->original;
+    }
+    /* an original without a usable date happened when it was forwarded */
+    out->interacted_at = crm_prepare_date(eff, crm_prepare_date(msg, receive_time, &date_source),
+                                          &date_source);
+    crm_match_message(ws, eff, &m);
+    if (fwd != NULL && m.user_id == NULL)
+        m.user_id = crm_workspace_user(ws, by);
     if (write_attachments(storage_dir, ws, msg, attachments, &out->documents, why, whylen) < 0) {
         json_decref(attachments);
         crm_match_clear(&m);
+        crm_forward_free(fwd);
+        g_free(by);
         return -1;
     }
-    out->dedup_key = msg->message_id != NULL && *msg->message_id
-                   ? g_strconcat("mid:", msg->message_id, NULL)
-                   : g_strconcat("sha256:", msg->raw_sha256_hex, NULL);
-    text = msg->subject != NULL && *msg->subject
-         ? g_strconcat(msg->subject, "\n\n", msg->body_text, NULL)
-         : g_strdup(msg->body_text);
+    /* an attached original has its own Message-ID: the same mail seen
+     * in a synced mailbox is then the same interaction */
+    if (fwd != NULL && strcmp(fwd->format, "attached") == 0 && eff->message_id != NULL)
+        out->dedup_key = g_strconcat("mid:", eff->message_id, NULL);
+    else
+        out->dedup_key = msg->message_id != NULL && *msg->message_id
+                       ? g_strconcat("mid:", msg->message_id, NULL)
+                       : g_strconcat("sha256:", msg->raw_sha256_hex, NULL);
+    text = eff->subject != NULL && *eff->subject
+         ? g_strconcat(eff->subject, "\n\n", eff->body_text, NULL)
+         : g_strdup(eff->body_text);
     out->content = text;
     out->embed_text = utf8_prefix(text, CRM_MAX_EMBED_TEXT);
-    out->metadata = metadata_json(source, msg, &m, ref, date_source, attachments);
-    out->parties = parties_json(&m);
+    out->metadata = metadata_json(source, eff, &m, ref, date_source, attachments, &fw);
+    out->parties = parties_json(&m, m.user_id);
     out->has_documents = msg->n_attachments > 0;
     crm_match_clear(&m);
+    crm_forward_free(fwd);
+    g_free(by);
     return 0;
 }
 

@@ -82,6 +82,23 @@ is "$(echo "$out" | grep -cE '^<[-*~ ]+250 2.0.0 Ok: logged <log\+(acme|globex)@
    "LMTP answers once per accepted recipient after DATA"
 is "$(sql "SELECT count(*) FROM interactions WHERE metadata->>'source' = 'lmtp'")" "2" "both LMTP deliveries are stored"
 
+# forwarded mail is credited to its original sender, the forwarder is the user
+for fmt in gmail outlook apple thunderbird; do
+    case $fmt in
+    gmail) marker="---------- Forwarded message ---------"; d="Date: Mon, 6 May 2024 at 10:00";;
+    outlook) marker="-----Original Message-----"; d="Sent: Monday, May 6, 2024 10:00 AM";;
+    apple) marker="Begin forwarded message:"; d="Date: 6 May 2024 at 10:00:00 CEST";;
+    thunderbird) marker="-------- Forwarded Message --------"; d="Date: Mon, 6 May 2024 10:00:00 +0200";;
+    esac
+    printf 'From: Alice Archer <alice@acme.example>\r\nTo: log+acme@in.example.com\r\nSubject: Fwd: Budget %s\r\nMessage-ID: <fwd-%s@acme.example>\r\nDate: Tue, 7 May 2024 09:00:00 +0000\r\n\r\nHot lead, please log.\r\n\r\n%s\r\nFrom: Paula Buyer <paula.%s@buyerco.example>\r\n%s\r\nTo: Alice Archer <alice@acme.example>\r\nSubject: Budget %s\r\n\r\nWe have budget for 40 seats in Q3.\r\n' \
+        "$fmt" "$fmt" "$marker" "$fmt" "$d" "$fmt" > "$WORK/fwd-$fmt.eml"
+    smtp --from alice@acme.example --to log+acme@in.example.com --data "$WORK/fwd-$fmt.eml" >/dev/null
+    row=$(sql "SELECT c.email || '|' || (i.metadata->>'direction') || '|' || (i.user_id = u.id) || '|' || (i.metadata->'forwarded'->>'note') || '|' || (i.metadata->'forwarded'->>'format') || '|' || (i.metadata->>'subject') FROM interactions i JOIN contacts c ON c.id = i.contact_id JOIN users u ON u.email = 'alice@acme.example' WHERE i.metadata->'forwarded'->>'message_id' = 'fwd-$fmt@acme.example'")
+    is "$row" "paula.$fmt@buyerco.example|inbound|true|Hot lead, please log.|$fmt|Budget $fmt" \
+       "a $fmt forward is credited to the original sender, inbound, with the forwarder as user and her note kept"
+done
+is "$(sql "SELECT count(*) FROM contacts c JOIN workspaces w ON w.id = c.workspace_id WHERE w.name = 'Acme' AND c.email = 'alice@acme.example'")" "0" "the forwarding rep is no contact of her workspace"
+
 printf 'From: alice@acme.example\r\nTo: x@megacorp.com\r\nSubject: big\r\n\r\n%s\r\n' "$(head -c 3000 /dev/zero | tr '\0' 'x')" > "$WORK/big.eml"
 stop_serve
 is "$?" "0" "SIGTERM stops crmgate serve with exit status 0"
