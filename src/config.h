@@ -38,6 +38,8 @@ typedef struct crm_config {
     char *smtp_listen;		/* "host:port", or NULL for none */
     char *lmtp_listen;
     char *hostname;		/* greeting name; default: the host's */
+    char *tls_cert;		/* PEM certificate (chain) for STARTTLS */
+    char *tls_key;		/* PEM key; default: in tls_cert */
     unsigned max_connections;
     unsigned max_connections_per_ip;
     unsigned max_recipients;

@@ -34,11 +34,14 @@ struct crm_smtp_server {
     GMutex lock;
     GHashTable *per_ip;		/* client address -> sessions */
     gint queue_seq;
+    GTlsCertificate *cert;	/* NULL: no STARTTLS */
 };
 
 typedef struct session {
     crm_smtp_server *srv;
-    GSocket *sock;
+    GSocket *sock;		/* for the timeout */
+    GIOStream *io;		/* the connection, or its TLS wrapper */
+    bool tls;
     bool lmtp;
     char peer[64];
     char inbuf[16384];
@@ -56,16 +59,12 @@ typedef struct session {
 
 static bool flush(session *s)
 {
-    size_t off = 0;
+    gsize written = 0;
+    bool ok = g_output_stream_write_all(g_io_stream_get_output_stream(s->io), s->out->str,
+                                        s->out->len, &written, NULL, NULL);
 
-    while (off < s->out->len) {
-        gssize n = g_socket_send(s->sock, s->out->str + off, s->out->len - off, NULL, NULL);
-        if (n <= 0)
-            return false;
-        off += (size_t)n;
-    }
     g_string_truncate(s->out, 0);
-    return true;
+    return ok;
 }
 
 static void reply(session *s, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -111,7 +110,8 @@ static int read_line(session *s, GString *line, size_t max, bool *too_long)
         if (s->out->len > 0 && !flush(s))
             return 0;
         GError *e = NULL;
-        gssize n = g_socket_receive(s->sock, s->inbuf, sizeof s->inbuf, NULL, &e);
+        gssize n = g_input_stream_read(g_io_stream_get_input_stream(s->io), s->inbuf,
+                                       sizeof s->inbuf, NULL, &e);
         if (n <= 0) {
             int rc = e != NULL && g_error_matches(e, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ? -1 : 0;
             g_clear_error(&e);
@@ -322,8 +322,46 @@ static void greet(session *s, const crm_smtp_command *cmd)
     reply(s, "250-PIPELINING");
     reply(s, "250-SIZE %zu", s->srv->max_size);
     reply(s, "250-8BITMIME");
+    if (s->srv->cert != NULL && !s->tls && !s->lmtp)
+        reply(s, "250-STARTTLS");
     reply(s, "250-ENHANCEDSTATUSCODES");
     reply(s, "250 SMTPUTF8");
+}
+
+/* RFC 3207: 220, then the handshake; the session starts over (no HELO,
+ * no transaction) and bytes the client pipelined before it are dropped. */
+static void starttls(session *s, bool *quit)
+{
+    GError *e = NULL;
+    GIOStream *tls;
+
+    if (s->srv->cert == NULL || s->lmtp) {
+        reply(s, "454 4.7.0 TLS not available");
+        return;
+    }
+    if (s->tls) {
+        reply(s, "503 5.5.1 Error: TLS already active");
+        return;
+    }
+    reply(s, "220 2.0.0 Ready to start TLS");
+    if (!flush(s)) {
+        *quit = true;
+        return;
+    }
+    tls = g_tls_server_connection_new(s->io, s->srv->cert, &e);
+    if (tls == NULL || !g_tls_connection_handshake(G_TLS_CONNECTION(tls), NULL, &e)) {
+        crm_log(CRM_LOG_INFO, "smtp: %s: TLS handshake failed: %s", s->peer,
+                e != NULL ? e->message : "no TLS backend (install glib-networking)");
+        g_clear_error(&e);
+        g_clear_object(&tls);
+        *quit = true;
+        return;
+    }
+    s->io = tls;		/* the session owns this reference */
+    s->tls = true;
+    s->in_start = s->in_end = 0;
+    s->greeted = false;
+    reset(s);
 }
 
 static void command(session *s, const GString *line, bool too_long, bool *quit)
@@ -397,7 +435,7 @@ static void command(session *s, const GString *line, bool too_long, bool *quit)
         reply(s, "214 2.0.0 See RFC 5321");
         break;
     case CRM_SMTP_STARTTLS:
-        reply(s, "454 4.7.0 TLS not available");
+        starttls(s, quit);
         break;
     default:
         reply(s, "500 5.5.1 Error: command unrecognized");
@@ -452,6 +490,7 @@ static gboolean on_connection(GThreadedSocketService *service, GSocketConnection
     g_atomic_int_inc(&srv->active);
     s.srv = srv;
     s.sock = g_socket_connection_get_socket(conn);
+    s.io = G_IO_STREAM(conn);
     s.lmtp = source == srv->lmtp_tag;
     s.out = g_string_new(NULL);
     s.rcpts = g_ptr_array_new_with_free_func(g_free);
@@ -492,6 +531,10 @@ static gboolean on_connection(GThreadedSocketService *service, GSocketConnection
     g_ptr_array_free(s.rcpt_ws, TRUE);
     g_string_free(s.out, TRUE);
     g_string_free(line, TRUE);
+    if (s.tls) {
+        g_io_stream_close(s.io, NULL, NULL);
+        g_object_unref(s.io);
+    }
     g_io_stream_close(G_IO_STREAM(conn), NULL, NULL);
     g_atomic_int_dec_and_test(&srv->active);
     return TRUE;
@@ -554,6 +597,24 @@ crm_smtp_server *crm_smtp_server_new(const crm_config *cfg, crm_committer *commi
     srv->per_ip = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_mutex_init(&srv->lock);
     srv->lmtp_tag = g_object_new(G_TYPE_OBJECT, NULL);
+    if (cfg->tls_cert != NULL) {
+        GError *e = NULL;
+        srv->cert = g_tls_certificate_new_from_files(cfg->tls_cert,
+                                                     cfg->tls_key ? cfg->tls_key : cfg->tls_cert, &e);
+        if (srv->cert == NULL) {
+            crm_err_set(err, errlen, "tls_cert %s: %s", cfg->tls_cert, e->message);
+            g_error_free(e);
+            crm_smtp_server_free(srv);
+            return NULL;
+        }
+        if (g_tls_backend_get_default() == NULL ||
+            !g_tls_backend_supports_tls(g_tls_backend_get_default())) {
+            crm_err_set(err, errlen, "tls_cert is set but GIO has no TLS backend: "
+                        "install the Debian package glib-networking");
+            crm_smtp_server_free(srv);
+            return NULL;
+        }
+    }
     /* one more thread than sessions, so the one over the limit is told so */
     srv->service = g_threaded_socket_service_new((int)cfg->max_connections + 1);
     g_signal_connect(srv->service, "run", G_CALLBACK(on_connection), srv);
@@ -589,8 +650,9 @@ void crm_smtp_server_free(crm_smtp_server *srv)
 {
     if (srv == NULL)
         return;
-    g_object_unref(srv->service);
-    g_object_unref(srv->lmtp_tag);
+    g_clear_object(&srv->service);
+    g_clear_object(&srv->lmtp_tag);
+    g_clear_object(&srv->cert);
     g_hash_table_destroy(srv->per_ip);
     g_mutex_clear(&srv->lock);
     g_free(srv->hostname);

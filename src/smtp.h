@@ -3,7 +3,8 @@
  *	smtp 3h - the SMTP and LMTP dropbox listener
  * DESCRIPTION
  *	Receives mail for the workspaces' dropbox addresses (RFC 5321 SMTP
- *	with PIPELINING, SIZE, 8BITMIME, ENHANCEDSTATUSCODES, SMTPUTF8; RFC
+ *	with PIPELINING, SIZE, 8BITMIME, ENHANCEDSTATUSCODES, SMTPUTF8, and
+ *	STARTTLS (RFC 3207, GIO's GnuTLS backend) when tls_cert is set; RFC
  *	2033 LMTP with one reply per recipient after DATA). A recipient that
  *	is no dropbox gets 550 5.1.1: crmgate is never a relay and sends
  *	nothing anywhere. A message is answered 250 only after its rows are

@@ -112,6 +112,41 @@ exec 3<&-
 like "$out" "552 5.3.4" "a SIZE= above the limit is refused at MAIL"
 stop_serve
 
+# STARTTLS with a certificate; and the session limits
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/key.pem" -out "$WORK/cert.pem" \
+    -days 2 -subj /CN=localhost >/dev/null 2>&1
+start_serve --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem" --smtp-timeout 2 \
+    --max-connections-per-ip 220
+like "$(smtp --quit-after EHLO)" "250-STARTTLS" "with tls_cert set EHLO offers STARTTLS"
+out=$(smtp --tls --from alice@acme.example --to log+acme@in.example.com --header "Message-Id: <tls-1@acme.example>")
+like "$out" "TLS started with cipher" "swaks negotiates TLS after STARTTLS"
+like "$(echo "$out" | last_reply 2 | head -n 1)" "^250 2.0.0" "mail over TLS is accepted"
+is "$(sql "SELECT count(*) FROM interactions WHERE metadata->>'message_id' = 'tls-1@acme.example'")" "1" "and stored"
+
+"${top_builddir:-.}/tests/bench/smtp_load" 127.0.0.1 $SMTP_PORT 200 400 log+acme@in.example.com c200 > "$WORK/c200"
+like "$(head -n 1 "$WORK/c200")" "200 clients, 400 messages: 400 accepted, 0 temporary, 0 refused, 0 broken" \
+     "200 simultaneous clients are all served"
+
+exec 3<>/dev/tcp/127.0.0.1/$SMTP_PORT
+head -c 5000 /dev/zero | tr '\0' 'a' >&3; printf '\r\nQUIT\r\n' >&3
+out=$(timeout 5 cat <&3); exec 3<&-
+like "$out" "500 5.5.2 Error: line too long" "a 5,000-byte command line gets 500 5.5.2"
+like "$out" "221 2.0.0 Bye" "and the session goes on"
+
+exec 3<>/dev/tcp/127.0.0.1/$SMTP_PORT
+t0=$(date +%s); out=$(timeout 10 cat <&3); t1=$(date +%s); exec 3<&-
+like "$out" "421 4.4.2 .* timeout exceeded" "a silent client is told 421 4.4.2 after smtp_timeout"
+ok $([ $((t1 - t0)) -le 5 ]; echo $?) "within a bounded time ($((t1 - t0)) s for a 2 s timeout)"
+stop_serve
+
+start_serve --max-connections-per-ip 2
+exec 4<>/dev/tcp/127.0.0.1/$SMTP_PORT; exec 5<>/dev/tcp/127.0.0.1/$SMTP_PORT
+sleep 0.3
+like "$(smtp --quit-after CONNECT)" "421 4.7.0 Error: too many connections from your address" \
+     "a third session from one address gets 421 4.7.0"
+exec 4<&- 5<&-
+stop_serve
+
 # the database goes away: 451, then the retry is stored
 CRMGATE_DATABASE_URL=$DBURL start_serve
 "$CRMGATE" db stop >/dev/null
