@@ -5,7 +5,8 @@
  *	Runs the SMTP/LMTP dropbox listener (smtp.h) over the group-commit
  *	thread (committer.h) until SIGTERM or SIGINT: then it stops
  *	accepting, lets sessions in progress finish (at most
- *	shutdown_timeout seconds) and exits 0. The IMAP, CalDAV and embedding
+ *	shutdown_timeout seconds) and exits 0. SIGHUP reads the configuration
+ *	again: new sessions get the new limits. The IMAP, CalDAV and embedding
  *	workers will run here too.
  */
 #include <signal.h>
@@ -26,6 +27,37 @@ static const char usage[] =
     "(smtp_listen, default 127.0.0.1:2525) and LMTP (lmtp_listen), e.g.\n"
     "  crmgate --smtp-listen 0.0.0.0:25 --lmtp-listen 127.0.0.1:2424 serve\n"
     "--check-config validates the configuration and exits.\n";
+
+typedef struct daemon {
+    GMainLoop *loop;
+    crm_config *cfg;
+    crm_smtp_server *srv;
+    crm_committer *committer;
+} daemon_t;
+
+/* SIGHUP: read the configuration again from the same sources; apply
+ * what can change without dropping a connection. */
+static gboolean on_reload(gpointer data)
+{
+    daemon_t *d = data;
+    crm_config fresh;
+    char err[1024];
+
+    if (crm_config_build(&fresh, d->cfg->source_file, d->cfg->source_flags, err, sizeof err) < 0 ||
+        crm_smtp_server_reconfigure(d->srv, &fresh, err, sizeof err) < 0) {
+        crm_log(CRM_LOG_WARN, "serve: reload refused, keeping the running configuration: %s", err);
+        crm_config_free(&fresh);
+        return G_SOURCE_CONTINUE;
+    }
+    crm_committer_reconfigure(d->committer, &fresh);
+    crm_log_init("crmgate", crm_log_level_parse(fresh.log_level));
+    if (g_strcmp0(fresh.smtp_listen, d->cfg->smtp_listen) != 0 ||
+        g_strcmp0(fresh.lmtp_listen, d->cfg->lmtp_listen) != 0)
+        crm_log(CRM_LOG_WARN, "serve: listen addresses change only on restart");
+    crm_log(CRM_LOG_INFO, "serve: configuration reloaded");
+    crm_config_free(&fresh);
+    return G_SOURCE_CONTINUE;
+}
 
 static gboolean on_stop(gpointer loop)
 {
@@ -92,8 +124,10 @@ int cmd_serve(crm_config *cfg, int argc, char **argv)
     crm_log(CRM_LOG_INFO, "serve: listening: smtp %s, lmtp %s",
             cfg->smtp_listen ? cfg->smtp_listen : "off", cfg->lmtp_listen ? cfg->lmtp_listen : "off");
     loop = g_main_loop_new(NULL, FALSE);
+    daemon_t d = { loop, cfg, srv, committer };
     g_unix_signal_add(SIGTERM, on_stop, loop);
     g_unix_signal_add(SIGINT, on_stop, loop);
+    g_unix_signal_add(SIGHUP, on_reload, &d);
     g_main_loop_run(loop);
 
     left = crm_smtp_server_stop(srv, cfg->shutdown_timeout);

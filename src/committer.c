@@ -41,6 +41,8 @@ struct crm_committer {
     GRWLock routes_lock;
     GHashTable *routes;		/* address -> workspace name, or NULL */
     gint64 routes_at;
+    gint create_accounts;	/* atomic: SIGHUP may change it */
+    gint reload;		/* atomic: refresh routes and workspaces now */
 };
 
 static void cached_free(gpointer p)
@@ -256,7 +258,7 @@ static void process(crm_committer *c, GPtrArray *reqs)
         if (docs && crm_blob_sync(c->storage_dir, err, sizeof err) < 0)
             rc = -1;
         else if (c->store != NULL)
-            rc = crm_store_interactions(c->store, key, c->cfg.create_accounts, items,
+            rc = crm_store_interactions(c->store, key, g_atomic_int_get(&c->create_accounts), items,
                                         group->len, err, sizeof err);
         else
             rc = -1;
@@ -292,6 +294,10 @@ static gpointer run(gpointer data)
     for (;;) {
         pending *req = g_async_queue_timeout_pop(c->queue, G_USEC_PER_SEC / 2);
 
+        if (g_atomic_int_compare_and_exchange(&c->reload, 1, 0)) {
+            g_hash_table_remove_all(c->workspaces);
+            c->routes_at = 0;
+        }
         if (g_get_monotonic_time() - c->routes_at > CRM_ROUTE_REFRESH_S * G_USEC_PER_SEC)
             refresh_routes(c);
         if (req == NULL) {
@@ -327,11 +333,22 @@ crm_committer *crm_committer_new(const crm_config *cfg)
     c->cfg.pg_bindir = c->pg_bindir = g_strdup(cfg->pg_bindir);
     c->cfg.storage_dir = c->storage_dir = g_strdup(cfg->storage_dir);
     c->cfg.log_level = NULL;
+    c->cfg.source_file = NULL;
+    c->cfg.source_flags = NULL;
+    c->cfg.smtp_listen = c->cfg.lmtp_listen = c->cfg.hostname = NULL;
+    c->cfg.tls_cert = c->cfg.tls_key = NULL;
+    c->create_accounts = cfg->create_accounts;
     c->queue = g_async_queue_new();
     c->workspaces = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, cached_free);
     g_rw_lock_init(&c->routes_lock);
     c->thread = g_thread_new("crmgate-commit", run, c);
     return c;
+}
+
+void crm_committer_reconfigure(crm_committer *c, const crm_config *cfg)
+{
+    g_atomic_int_set(&c->create_accounts, cfg->create_accounts);
+    g_atomic_int_set(&c->reload, 1);
 }
 
 void crm_committer_deliver(crm_committer *c, crm_delivery *d)

@@ -53,6 +53,10 @@ typedef struct crm_committer crm_committer;
 crm_committer *crm_committer_new(const crm_config *cfg);
 void crm_committer_free(crm_committer *c);
 
+/* SIGHUP: take create_accounts from cfg, and reload the dropbox routes
+ * and workspace snapshots at once rather than when they expire. */
+void crm_committer_reconfigure(crm_committer *c, const crm_config *cfg);
+
 /* Blocks until every workspace of the delivery has its status. */
 void crm_committer_deliver(crm_committer *c, crm_delivery *d);
 

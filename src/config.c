@@ -55,6 +55,8 @@ static const key_def keys[] = {
       "body text kept per message, bytes (longer is truncated)" },
     { "log_level", K_STRING, OFF(log_level), false,
       "debug, info, warning or error" },
+    { "syslog", K_BOOL, OFF(syslog), false,
+      "log to syslog (facility mail) instead of stderr (true|false)" },
     { "smtp_listen", K_STRING, OFF(smtp_listen), false,
       "host:port of the SMTP listener (empty: none)" },
     { "lmtp_listen", K_STRING, OFF(lmtp_listen), false,
@@ -234,8 +236,29 @@ void crm_config_finish(crm_config *cfg)
         cfg->storage_dir = g_build_filename(cfg->home, "storage", NULL);
 }
 
+int crm_config_build(crm_config *cfg, const char *file, char *const *flags,
+                     char *err, size_t errlen)
+{
+    char sub[512];
+
+    crm_config_init(cfg);
+    cfg->source_file = g_strdup(file);
+    cfg->source_flags = g_strdupv((char **)flags);
+    if (file != NULL && crm_config_load_file(cfg, file, err, errlen) < 0)
+        return -1;
+    crm_config_apply_env(cfg);
+    for (size_t k = 0; flags != NULL && flags[k] != NULL && flags[k + 1] != NULL; k += 2) {
+        if (crm_config_set(cfg, flags[k], flags[k + 1], sub, sizeof sub) < 0)
+            return crm_err_set(err, errlen, "--%s: %s", flags[k], sub);
+    }
+    crm_config_finish(cfg);
+    return 0;
+}
+
 void crm_config_free(crm_config *cfg)
 {
+    g_free(cfg->source_file);
+    g_strfreev(cfg->source_flags);
     for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
         if (keys[i].type == K_STRING)
             g_free(*(char **)((char *)cfg + keys[i].offset));

@@ -34,6 +34,7 @@ typedef struct crm_config {
     unsigned batch_size;	/* messages per transaction */
     crm_parse_limits limits;
     char *log_level;
+    bool syslog;		/* log to syslog instead of stderr */
     /* crmgate serve */
     char *smtp_listen;		/* "host:port", or NULL for none */
     char *lmtp_listen;
@@ -45,7 +46,15 @@ typedef struct crm_config {
     unsigned max_recipients;
     unsigned smtp_timeout;	/* seconds of client silence */
     unsigned shutdown_timeout;	/* seconds SIGTERM waits for sessions */
+    /* where it came from, so that SIGHUP can read it again */
+    char *source_file;		/* -c or $CRMGATE_CONFIG, or NULL */
+    char **source_flags;	/* --key value pairs: key, value, ..., NULL */
 } crm_config;
+
+/* The whole configuration from its sources: defaults, file (may be
+ * NULL), environment, then flags (key, value, ..., NULL). */
+int crm_config_build(crm_config *cfg, const char *file, char *const *flags,
+                     char *err, size_t errlen);
 
 void crm_config_init(crm_config *cfg);
 int crm_config_load_file(crm_config *cfg, const char *path, char *err, size_t errlen);

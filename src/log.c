@@ -8,12 +8,21 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 
 #include "log.h"
 
 static const char *log_progname = "crmgate";
 static crm_log_level log_min = CRM_LOG_INFO;
+static bool log_syslog;
+
+void crm_log_use_syslog(bool on)
+{
+    if (on && !log_syslog)
+        openlog(log_progname, LOG_PID, LOG_MAIL);
+    log_syslog = on;
+}
 
 crm_log_level crm_log_level_parse(const char *name)
 {
@@ -45,6 +54,11 @@ void crm_log(crm_log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    if (log_syslog) {
+        static const int prio[] = { LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR };
+        syslog(prio[level], "%s: %s", names[level], line);
+        return;
+    }
     fprintf(stderr, "%s: %s: %s\n", log_progname, names[level], line);
 }
 

@@ -2,14 +2,15 @@
  * NAME
  *	log 3h - log lines and error buffers
  * DESCRIPTION
- *	One line per event on stderr (or syslog once the daemon exists),
- *	with a level. Library code does not log: it returns an error and
+ *	One line per event on stderr, or syslog (facility mail) when the
+ *	configuration says so, with a level. Library code does not log: it returns an error and
  *	fills a caller's buffer with crm_err_set(); only commands and the
  *	daemon loop decide what to print.
  */
 #ifndef CRM_LOG_H
 #define CRM_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <glib.h>
 
@@ -20,6 +21,8 @@ typedef enum crm_log_level {
 /* "debug", "info", "warning", "error"; anything else is info. */
 crm_log_level crm_log_level_parse(const char *name);
 void crm_log_init(const char *progname, crm_log_level min_level);
+/* Send log lines to syslog (facility mail) instead of stderr. */
+void crm_log_use_syslog(bool on);
 void crm_log(crm_log_level level, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 /* Print "crmgate: <text>" on stderr: the CLI's user-facing error line. */

@@ -54,7 +54,7 @@ int main(int argc, char **argv)
 {
     crm_config cfg;
     const char *config_file = getenv("CRMGATE_CONFIG");
-    GPtrArray *flags = g_ptr_array_new();	/* key, value pairs */
+    GPtrArray *flags = g_ptr_array_new_with_free_func(g_free);	/* key, value, ... */
     char err[1024];
     int i, rc;
 
@@ -96,30 +96,16 @@ int main(int argc, char **argv)
         return CRM_EXIT_USAGE;
     }
 
-    crm_config_init(&cfg);
-    rc = 0;
-    if (config_file != NULL && crm_config_load_file(&cfg, config_file, err, sizeof err) < 0)
-        rc = -1;
-    if (rc == 0)
-        crm_config_apply_env(&cfg);
-    for (guint k = 0; rc == 0 && k + 1 < flags->len; k += 2) {
-        char sub[512];
-        if (crm_config_set(&cfg, g_ptr_array_index(flags, k), g_ptr_array_index(flags, k + 1),
-                           sub, sizeof sub) < 0) {
-            g_snprintf(err, sizeof err, "--%s: %s", (char *)g_ptr_array_index(flags, k), sub);
-            rc = -1;
-        }
-    }
-    for (guint k = 0; k < flags->len; k++)
-        g_free(g_ptr_array_index(flags, k));
+    g_ptr_array_add(flags, NULL);
+    rc = crm_config_build(&cfg, config_file, (char *const *)flags->pdata, err, sizeof err);
     g_ptr_array_free(flags, TRUE);
     if (rc < 0) {
         crm_die_msg("%s", err);
         crm_config_free(&cfg);
         return CRM_EXIT_USAGE;
     }
-    crm_config_finish(&cfg);
     crm_log_init("crmgate", crm_log_level_parse(cfg.log_level));
+    crm_log_use_syslog(cfg.syslog);
     crm_parsers_init();
 
     rc = -1;

@@ -22,23 +22,30 @@
 #define MAX_DATA_LINE		(1024 * 1024)	/* bytes of one DATA line kept */
 #define LISTEN_BACKLOG		1024
 
-struct crm_smtp_server {
-    GSocketService *service;
-    GObject *lmtp_tag;		/* marks connections from the LMTP listener */
-    crm_committer *committer;
+/* What SIGHUP may change. A session copies them when it starts, so a
+ * reload never changes the rules under a client in mid-session. */
+typedef struct settings {
     char *hostname;
     size_t max_size;
     crm_parse_limits limits;
     unsigned max_connections, max_per_ip, max_recipients, timeout;
+    GTlsCertificate *cert;	/* NULL: no STARTTLS */
+} settings;
+
+struct crm_smtp_server {
+    GSocketService *service;
+    GObject *lmtp_tag;		/* marks connections from the LMTP listener */
+    crm_committer *committer;
     gint active;
-    GMutex lock;
+    GMutex lock;		/* guards set and per_ip */
+    settings set;
     GHashTable *per_ip;		/* client address -> sessions */
     gint queue_seq;
-    GTlsCertificate *cert;	/* NULL: no STARTTLS */
 };
 
 typedef struct session {
     crm_smtp_server *srv;
+    settings set;		/* this session's copy */
     GSocket *sock;		/* for the timeout */
     GIOStream *io;		/* the connection, or its TLS wrapper */
     bool tls;
@@ -139,7 +146,7 @@ static void handle_rcpt(session *s, const crm_smtp_command *cmd)
         reply(s, "503 5.5.1 Error: need MAIL command");
         return;
     }
-    if (s->rcpts->len >= s->srv->max_recipients) {
+    if (s->rcpts->len >= s->set.max_recipients) {
         reply(s, "452 4.5.3 Error: too many recipients");
         return;
     }
@@ -178,7 +185,7 @@ static bool read_data(session *s, GString *msg, bool *oversize, bool *line_too_l
             n--;
         }
         *line_too_long = *line_too_long || too_long;
-        if (msg->len + n + 2 > s->srv->max_size) {
+        if (msg->len + n + 2 > s->set.max_size) {
             *oversize = true;		/* keep reading to the dot, keep nothing */
             continue;
         }
@@ -187,7 +194,7 @@ static bool read_data(session *s, GString *msg, bool *oversize, bool *line_too_l
     }
     g_string_free(line, TRUE);
     if (r == -1)
-        reply(s, "421 4.4.2 %s Error: timeout exceeded", s->srv->hostname);
+        reply(s, "421 4.4.2 %s Error: timeout exceeded", s->set.hostname);
     return r == 1;
 }
 
@@ -207,7 +214,7 @@ static void deliver(session *s, const GString *raw, const char *qid)
 {
     crm_message *msg = NULL;
     char err[512];
-    crm_parse_status pst = crm_message_parse(raw->str, raw->len, &s->srv->limits, &msg,
+    crm_parse_status pst = crm_message_parse(raw->str, raw->len, &s->set.limits, &msg,
                                              err, sizeof err);
     GPtrArray *names = g_ptr_array_new();
     crm_delivery d = { 0 };
@@ -297,7 +304,7 @@ static void handle_data(session *s, bool *quit)
     if (oversize) {
         for (guint i = 0; i < (s->lmtp ? s->rcpts->len : 1); i++)
             reply(s, "552 5.3.4 Error: message exceeds fixed maximum message size");
-        crm_log(CRM_LOG_INFO, "smtp: %s: refused: over %zu bytes", qid, s->srv->max_size);
+        crm_log(CRM_LOG_INFO, "smtp: %s: refused: over %zu bytes", qid, s->set.max_size);
     } else if (too_long) {
         for (guint i = 0; i < (s->lmtp ? s->rcpts->len : 1); i++)
             reply(s, "554 5.6.0 Error: line too long");
@@ -315,14 +322,14 @@ static void greet(session *s, const crm_smtp_command *cmd)
     reset(s);
     s->greeted = true;
     if (cmd->verb == CRM_SMTP_HELO) {
-        reply(s, "250 %s", s->srv->hostname);
+        reply(s, "250 %s", s->set.hostname);
         return;
     }
-    reply(s, "250-%s", s->srv->hostname);
+    reply(s, "250-%s", s->set.hostname);
     reply(s, "250-PIPELINING");
-    reply(s, "250-SIZE %zu", s->srv->max_size);
+    reply(s, "250-SIZE %zu", s->set.max_size);
     reply(s, "250-8BITMIME");
-    if (s->srv->cert != NULL && !s->tls && !s->lmtp)
+    if (s->set.cert != NULL && !s->tls && !s->lmtp)
         reply(s, "250-STARTTLS");
     reply(s, "250-ENHANCEDSTATUSCODES");
     reply(s, "250 SMTPUTF8");
@@ -335,7 +342,7 @@ static void starttls(session *s, bool *quit)
     GError *e = NULL;
     GIOStream *tls;
 
-    if (s->srv->cert == NULL || s->lmtp) {
+    if (s->set.cert == NULL || s->lmtp) {
         reply(s, "454 4.7.0 TLS not available");
         return;
     }
@@ -348,7 +355,7 @@ static void starttls(session *s, bool *quit)
         *quit = true;
         return;
     }
-    tls = g_tls_server_connection_new(s->io, s->srv->cert, &e);
+    tls = g_tls_server_connection_new(s->io, s->set.cert, &e);
     if (tls == NULL || !g_tls_connection_handshake(G_TLS_CONNECTION(tls), NULL, &e)) {
         crm_log(CRM_LOG_INFO, "smtp: %s: TLS handshake failed: %s", s->peer,
                 e != NULL ? e->message : "no TLS backend (install glib-networking)");
@@ -401,7 +408,7 @@ static void command(session *s, const GString *line, bool too_long, bool *quit)
             reply(s, "503 5.5.1 Error: send %s first", s->lmtp ? "LHLO" : "HELO/EHLO");
         else if (s->mail_from != NULL)
             reply(s, "503 5.5.1 Error: nested MAIL command");
-        else if (cmd.has_size && cmd.size > s->srv->max_size)
+        else if (cmd.has_size && cmd.size > s->set.max_size)
             reply(s, "552 5.3.4 Error: message size exceeds fixed limit");
         else {
             s->mail_from = g_strdup(cmd.path);
@@ -452,10 +459,10 @@ static bool admit(crm_smtp_server *srv, const char *ip, const char **why)
 
     g_mutex_lock(&srv->lock);
     guint n = GPOINTER_TO_UINT(g_hash_table_lookup(srv->per_ip, ip));
-    if ((unsigned)g_atomic_int_get(&srv->active) > srv->max_connections) {
+    if ((unsigned)g_atomic_int_get(&srv->active) > srv->set.max_connections) {
         *why = "421 4.3.2 Error: too many connections, try again later";
         ok = false;
-    } else if (n >= srv->max_per_ip) {
+    } else if (n >= srv->set.max_per_ip) {
         *why = "421 4.7.0 Error: too many connections from your address";
         ok = false;
     } else {
@@ -489,6 +496,12 @@ static gboolean on_connection(GThreadedSocketService *service, GSocketConnection
     (void)service;
     g_atomic_int_inc(&srv->active);
     s.srv = srv;
+    g_mutex_lock(&srv->lock);
+    s.set = srv->set;
+    s.set.hostname = g_strdup(srv->set.hostname);
+    if (s.set.cert != NULL)
+        g_object_ref(s.set.cert);
+    g_mutex_unlock(&srv->lock);
     s.sock = g_socket_connection_get_socket(conn);
     s.io = G_IO_STREAM(conn);
     s.lmtp = source == srv->lmtp_tag;
@@ -503,22 +516,22 @@ static gboolean on_connection(GThreadedSocketService *service, GSocketConnection
         g_free(ip);
     }
     g_clear_object(&remote);
-    g_socket_set_timeout(s.sock, srv->timeout);
+    g_socket_set_timeout(s.sock, s.set.timeout);
 
     if (!admit(srv, s.peer, &why)) {
         reply(&s, "%s", why);
         flush(&s);
     } else {
-        reply(&s, "220 %s %s crmgate", srv->hostname, s.lmtp ? "LMTP" : "ESMTP");
+        reply(&s, "220 %s %s crmgate", s.set.hostname, s.lmtp ? "LMTP" : "ESMTP");
         while (!quit) {
             int r = read_line(&s, line, CRM_SMTP_MAX_COMMAND, &too_long);
             if (r == -1)
-                reply(&s, "421 4.4.2 %s Error: timeout exceeded", srv->hostname);
+                reply(&s, "421 4.4.2 %s Error: timeout exceeded", s.set.hostname);
             if (r != 1)
                 break;
             command(&s, line, too_long, &quit);
             if (s.bad >= MAX_BAD_COMMANDS) {
-                reply(&s, "421 4.7.0 %s Error: too many errors", srv->hostname);
+                reply(&s, "421 4.7.0 %s Error: too many errors", s.set.hostname);
                 break;
             }
         }
@@ -526,6 +539,8 @@ static gboolean on_connection(GThreadedSocketService *service, GSocketConnection
         leave(srv, s.peer);
     }
     reset(&s);
+    g_free(s.set.hostname);
+    g_clear_object(&s.set.cert);
     g_free(s.helo);
     g_ptr_array_free(s.rcpts, TRUE);
     g_ptr_array_free(s.rcpt_ws, TRUE);
@@ -577,43 +592,75 @@ static bool listen_on(crm_smtp_server *srv, const char *spec, GObject *tag, char
     return any;
 }
 
+static void settings_clear(settings *set)
+{
+    g_free(set->hostname);
+    g_clear_object(&set->cert);
+    memset(set, 0, sizeof *set);
+}
+
+static int settings_from(settings *set, const crm_config *cfg, char *err, size_t errlen)
+{
+    char host[256];
+
+    memset(set, 0, sizeof *set);
+    if (cfg->hostname != NULL)
+        set->hostname = g_strdup(cfg->hostname);
+    else
+        set->hostname = g_strdup(gethostname(host, sizeof host) == 0 ? host : "localhost");
+    set->max_size = cfg->limits.max_message_bytes;
+    set->limits = cfg->limits;
+    set->max_connections = cfg->max_connections;
+    set->max_per_ip = cfg->max_connections_per_ip;
+    set->max_recipients = cfg->max_recipients;
+    set->timeout = cfg->smtp_timeout;
+    if (cfg->tls_cert != NULL) {
+        GError *e = NULL;
+        if (g_tls_backend_get_default() == NULL ||
+            !g_tls_backend_supports_tls(g_tls_backend_get_default())) {
+            settings_clear(set);
+            return crm_err_set(err, errlen, "tls_cert is set but GIO has no TLS backend: "
+                               "install the Debian package glib-networking");
+        }
+        set->cert = g_tls_certificate_new_from_files(cfg->tls_cert,
+                                                     cfg->tls_key ? cfg->tls_key : cfg->tls_cert, &e);
+        if (set->cert == NULL) {
+            crm_err_set(err, errlen, "tls_cert %s: %s", cfg->tls_cert, e->message);
+            g_error_free(e);
+            settings_clear(set);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int crm_smtp_server_reconfigure(crm_smtp_server *srv, const crm_config *cfg,
+                                char *err, size_t errlen)
+{
+    settings next, old;
+
+    if (settings_from(&next, cfg, err, errlen) < 0)
+        return -1;
+    g_mutex_lock(&srv->lock);
+    old = srv->set;
+    srv->set = next;
+    g_mutex_unlock(&srv->lock);
+    settings_clear(&old);
+    return 0;
+}
+
 crm_smtp_server *crm_smtp_server_new(const crm_config *cfg, crm_committer *committer,
                                      char *err, size_t errlen)
 {
     crm_smtp_server *srv = g_new0(crm_smtp_server, 1);
-    char host[256];
 
     srv->committer = committer;
-    if (cfg->hostname != NULL)
-        srv->hostname = g_strdup(cfg->hostname);
-    else
-        srv->hostname = g_strdup(gethostname(host, sizeof host) == 0 ? host : "localhost");
-    srv->max_size = cfg->limits.max_message_bytes;
-    srv->limits = cfg->limits;
-    srv->max_connections = cfg->max_connections;
-    srv->max_per_ip = cfg->max_connections_per_ip;
-    srv->max_recipients = cfg->max_recipients;
-    srv->timeout = cfg->smtp_timeout;
     srv->per_ip = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_mutex_init(&srv->lock);
     srv->lmtp_tag = g_object_new(G_TYPE_OBJECT, NULL);
-    if (cfg->tls_cert != NULL) {
-        GError *e = NULL;
-        srv->cert = g_tls_certificate_new_from_files(cfg->tls_cert,
-                                                     cfg->tls_key ? cfg->tls_key : cfg->tls_cert, &e);
-        if (srv->cert == NULL) {
-            crm_err_set(err, errlen, "tls_cert %s: %s", cfg->tls_cert, e->message);
-            g_error_free(e);
-            crm_smtp_server_free(srv);
-            return NULL;
-        }
-        if (g_tls_backend_get_default() == NULL ||
-            !g_tls_backend_supports_tls(g_tls_backend_get_default())) {
-            crm_err_set(err, errlen, "tls_cert is set but GIO has no TLS backend: "
-                        "install the Debian package glib-networking");
-            crm_smtp_server_free(srv);
-            return NULL;
-        }
+    if (settings_from(&srv->set, cfg, err, errlen) < 0) {
+        crm_smtp_server_free(srv);
+        return NULL;
     }
     /* one more thread than sessions, so the one over the limit is told so */
     srv->service = g_threaded_socket_service_new((int)cfg->max_connections + 1);
@@ -652,9 +699,8 @@ void crm_smtp_server_free(crm_smtp_server *srv)
         return;
     g_clear_object(&srv->service);
     g_clear_object(&srv->lmtp_tag);
-    g_clear_object(&srv->cert);
+    settings_clear(&srv->set);
     g_hash_table_destroy(srv->per_ip);
     g_mutex_clear(&srv->lock);
-    g_free(srv->hostname);
     g_free(srv);
 }

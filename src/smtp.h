@@ -32,6 +32,10 @@ typedef struct crm_smtp_server crm_smtp_server;
 /* Binds the configured listeners (smtp_listen, lmtp_listen). */
 crm_smtp_server *crm_smtp_server_new(const crm_config *cfg, crm_committer *committer,
                                      char *err, size_t errlen);
+/* SIGHUP: new sessions take the new limits, hostname and certificate;
+ * sessions in progress keep theirs. The listen addresses stay. */
+int crm_smtp_server_reconfigure(crm_smtp_server *s, const crm_config *cfg,
+                                char *err, size_t errlen);
 /* Stop accepting, then wait up to timeout_s for sessions to finish.
  * Returns how many were still open. */
 unsigned crm_smtp_server_stop(crm_smtp_server *s, unsigned timeout_s);

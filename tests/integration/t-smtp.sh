@@ -147,6 +147,27 @@ like "$(smtp --quit-after CONNECT)" "421 4.7.0 Error: too many connections from 
 exec 4<&- 5<&-
 stop_serve
 
+# SIGHUP reloads the configuration; sessions in progress go on
+printf 'max_message_size = 2000\n' > "$WORK/crmgate.conf"
+start_serve -c "$WORK/crmgate.conf"
+like "$(smtp --quit-after EHLO)" "250-SIZE 2000" "the configuration file sets the size limit"
+exec 6<>/dev/tcp/127.0.0.1/$SMTP_PORT
+printf 'EHLO held.example\r\n' >&6
+printf 'max_message_size = 50000\n' > "$WORK/crmgate.conf"
+kill -HUP $SERVE_PID
+sleep 0.5
+like "$(smtp --quit-after EHLO)" "250-SIZE 50000" "after SIGHUP new sessions get the new limit"
+printf 'QUIT\r\n' >&6
+like "$(timeout 5 cat <&6)" "221 2.0.0 Bye" "a session open across the reload is not dropped"
+exec 6<&-
+printf 'max_message_size = nonsense\n' > "$WORK/crmgate.conf"
+kill -HUP $SERVE_PID
+sleep 0.5
+like "$(smtp --quit-after EHLO)" "250-SIZE 50000" "a broken file on SIGHUP keeps the running configuration"
+like "$(cat "$WORK/serve.log")" "reload refused, keeping the running configuration: .*crmgate.conf:1: max_message_size" \
+     "and the log says which file, line and key"
+stop_serve
+
 # the database goes away: 451, then the retry is stored
 CRMGATE_DATABASE_URL=$DBURL start_serve
 "$CRMGATE" db stop >/dev/null
