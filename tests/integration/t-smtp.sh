@@ -139,6 +139,13 @@ like "$out" "421 4.4.2 .* timeout exceeded" "a silent client is told 421 4.4.2 a
 ok $([ $((t1 - t0)) -le 5 ]; echo $?) "within a bounded time ($((t1 - t0)) s for a 2 s timeout)"
 stop_serve
 
+start_serve --max-recipients 2
+out=$(smtp --from alice@acme.example --to log+acme@in.example.com,log+globex@in.example.com,log+acme@in.example.com \
+      --header "Message-Id: <rcpt-limit@acme.example>")
+like "$out" "452 4.5.3 Error: too many recipients" "a recipient over max_recipients gets 452 4.5.3"
+like "$(echo "$out" | last_reply 2 | head -n 1)" "^250 " "and the message still goes to the accepted ones"
+stop_serve
+
 start_serve --max-connections-per-ip 2
 exec 4<>/dev/tcp/127.0.0.1/$SMTP_PORT; exec 5<>/dev/tcp/127.0.0.1/$SMTP_PORT
 sleep 0.3
