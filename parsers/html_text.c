@@ -7,6 +7,8 @@
  *	explicit stack, so hostile nesting costs heap, bounded by the input,
  *	never the C stack.
  */
+#include <limits.h>
+#include <stdbool.h>
 #include <string.h>
 #include <glib.h>
 #include <libxml/HTMLparser.h>
@@ -102,9 +104,13 @@ char *crm_html_to_text(const char *html, size_t len, size_t max_out)
 
     if (html == NULL || len == 0 || len > INT_MAX)
         return g_strdup("");
+    /* The caller hands us UTF-8 (mail_message converted the part's
+     * charset already): a <meta charset> inside must not re-decode it.
+     * No network, no error output, and recover from any tag soup. */
     doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
                          HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                         HTML_PARSE_NONET | HTML_PARSE_NOIMPLIED | HTML_PARSE_COMPACT);
+                         HTML_PARSE_NONET | HTML_PARSE_NOIMPLIED | HTML_PARSE_COMPACT |
+                         HTML_PARSE_IGNORE_ENC);
     if (doc == NULL)
         return g_strdup("");
     r.out = g_string_sized_new(MIN(len, max_out));

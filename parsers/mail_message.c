@@ -10,6 +10,15 @@
  *	Never trust the bytes: a header, a charset or a boundary may be
  *	anything. Nothing here aborts; every failure is a status and a
  *	reason.
+ * LIMITS
+ *	Size is checked first; then one pass over the raw bytes bounds
+ *	what gmime could build (guard_structure(), generous multiples of
+ *	the part and header limits, because gmime's objects cost a hundred
+ *	times their input); then the exact header, depth and part counts
+ *	are taken on gmime's tree.
+ * SEE ALSO
+ *	html_text(3) for HTML bodies, RFC 3464 (delivery status), RFC 3834
+ *	(Auto-Submitted).
  */
 #include <string.h>
 #include <glib.h>
@@ -129,6 +138,26 @@ static char *clean_trimmed(const char *s)
     return c;
 }
 
+/* Case-folded, trimmed and cleaned; NULL when empty. MIME tokens are
+ * ASCII, so only ASCII letters change case. */
+static char *lower_clean(const char *s)
+{
+    char *c = clean_trimmed(s);
+
+    for (char *p = c; p != NULL && *p; p++)
+        *p = g_ascii_tolower(*p);
+    return c;
+}
+
+static char *upper_clean(const char *s)
+{
+    char *c = clean_trimmed(s);
+
+    for (char *p = c; p != NULL && *p; p++)
+        *p = g_ascii_toupper(*p);
+    return c;
+}
+
 static bool is_utf8_name(const char *cs)
 {
     return g_ascii_strcasecmp(cs, "utf-8") == 0 || g_ascii_strcasecmp(cs, "utf8") == 0 ||
@@ -237,6 +266,64 @@ bool crm_message_sniff(const char *data, size_t len)
     return false;
 }
 
+/* ---- structure guard ---------------------------------------------------- */
+
+/* gmime builds its whole tree before we can count anything, and its
+ * objects are large: 15 MB of empty parts ("--P\n\n") cost 4 GB and 25 s,
+ * 40 MB of "X:a" lines 1.6 GB. So before gmime sees the bytes, one pass
+ * over them bounds what it could build. The pass over-approximates
+ * (every line starting "--" might be a boundary, every "name:" line a
+ * header field, since gmime skips junk lines inside a header block
+ * rather than ending it), so it refuses only at a multiple of the
+ * limits; the exact counts are checked on gmime's tree afterwards. */
+#define GUARD_PARTS_FACTOR	16u
+#define GUARD_HEADERS_FACTOR	64u
+
+/* "name:" or "name  :" as gmime accepts a field name: no blank, no
+ * control character, at least one byte before the colon. */
+static bool looks_like_field(const char *p, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n && p[i] != ':' && (unsigned char)p[i] > ' ' && p[i] != 0x7f)
+        i++;
+    if (i == 0)
+        return false;
+    while (i < n && (p[i] == ' ' || p[i] == '\t'))
+        i++;
+    return i < n && p[i] == ':';
+}
+
+static crm_parse_status guard_structure(const char *raw, size_t len, const crm_parse_limits *lim,
+                                        char *err, size_t errlen)
+{
+    uint64_t max_bounds = (uint64_t)lim->max_parts * GUARD_PARTS_FACTOR;
+    uint64_t max_fields = (uint64_t)lim->max_headers * GUARD_HEADERS_FACTOR;
+    uint64_t bounds = 0, fields = 0;
+    size_t pos = 0;
+
+    while (pos < len) {
+        const char *line = raw + pos;
+        const char *nl = memchr(line, '\n', len - pos);
+        size_t n = nl != NULL ? (size_t)(nl - line) : len - pos;
+
+        if (n >= 3 && line[0] == '-' && line[1] == '-') {
+            if (++bounds > max_bounds)
+                return fail(CRM_PARSE_TOO_MANY_PARTS, err, errlen,
+                            "too many MIME parts: more than %" G_GUINT64_FORMAT
+                            " boundary lines (part limit %u)", max_bounds, lim->max_parts);
+        } else if (n > 0 && line[0] != ' ' && line[0] != '\t' && looks_like_field(line, n)) {
+            if (++fields > max_fields)
+                return fail(CRM_PARSE_TOO_MANY_HEADERS, err, errlen,
+                            "too many header fields: more than %" G_GUINT64_FORMAT
+                            " field lines (limit %u per header block)", max_fields,
+                            lim->max_headers);
+        }
+        pos += n + 1;
+    }
+    return CRM_PARSE_OK;
+}
+
 /* ---- addresses ------------------------------------------------------- */
 
 static void add_addresses(GArray *out, InternetAddressList *list, int depth)
@@ -286,6 +373,19 @@ static void free_list(crm_address_list *l)
 
 /* ---- freeing ----------------------------------------------------------- */
 
+static void free_bounces(crm_message *m)
+{
+    for (size_t i = 0; i < m->n_bounces; i++) {
+        g_free(m->bounces[i].email);
+        g_free(m->bounces[i].status);
+        g_free(m->bounces[i].action);
+        g_free(m->bounces[i].diagnostic);
+    }
+    g_free(m->bounces);
+    m->bounces = NULL;
+    m->n_bounces = 0;
+}
+
 void crm_message_free(crm_message *m)
 {
     if (m == NULL)
@@ -316,13 +416,7 @@ void crm_message_free(crm_message *m)
     }
     g_free(m->calendar_parts);
     g_free(m->auto_reason);
-    for (size_t i = 0; i < m->n_bounces; i++) {
-        g_free(m->bounces[i].email);
-        g_free(m->bounces[i].status);
-        g_free(m->bounces[i].action);
-        g_free(m->bounces[i].diagnostic);
-    }
-    g_free(m->bounces);
+    free_bounces(m);
     g_free(m);
 }
 
@@ -381,7 +475,9 @@ static void add_attachment(GArray *atts, GMimeObject *obj, GByteArray *bytes,
     const char *fn = GMIME_IS_PART(obj) ? g_mime_part_get_filename(GMIME_PART(obj)) : NULL;
 
     a.filename = clean_trimmed(fn != NULL ? fn : fallback_name);
-    a.content_type = g_ascii_strdown(type, -1);
+    a.content_type = lower_clean(type);
+    if (a.content_type == NULL)
+        a.content_type = g_strdup("application/octet-stream");
     a.size = bytes->len;
     {
         GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
@@ -406,6 +502,17 @@ static void dsn_field(crm_bounce_recipient *r, const char *name, const char *val
         if (semi != NULL)
             v = semi + 1;
     } else if (g_ascii_strcasecmp(name, "Status") == 0) {
+        /* RFC 3464 2.3.4: the code only; MTAs append "(comments)" */
+        size_t n;
+        if (r->status != NULL)
+            return;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        n = strspn(v, "0123456789.");
+        if (n > 0) {
+            r->status = g_strndup(v, n);
+            return;
+        }
         slot = &r->status;
     } else if (g_ascii_strcasecmp(name, "Action") == 0) {
         slot = &r->action;
@@ -532,7 +639,9 @@ typedef struct walk_state {
     GArray *attachments;
     GArray *calendars;
     GArray *bounces;
-    bool is_report;
+    bool is_report;		/* top level multipart/report; report-type=delivery-status */
+    bool is_multipart_report;	/* top level multipart/report, any report-type */
+    bool has_dsn_part;		/* a message/delivery-status part was read */
     unsigned parts, depth;
 } walk_state;
 
@@ -561,14 +670,16 @@ static void visit_leaf(walk_state *w, GMimeObject *obj, bool inner)
     } else if (strcmp(low, "text/calendar") == 0 && !attach_disp) {
         crm_calendar_part c = { 0 };
         const char *method = g_mime_object_get_content_type_parameter(obj, "method");
-        c.method = method != NULL ? g_ascii_strup(method, -1) : NULL;
+        c.method = upper_clean(method);
         c.data = part_text(obj);
         c.len = strlen(c.data);
         g_array_append_val(w->calendars, c);
-    } else if (w->is_report && strcmp(low, "message/delivery-status") == 0) {
+    } else if (strcmp(low, "message/delivery-status") == 0) {
+        /* read even without report-type: some MTAs omit it (UCLA's did) */
         GByteArray *b = part_bytes(GMIME_PART(obj));
         parse_dsn(w->bounces, (const char *)b->data, b->len);
         g_byte_array_free(b, TRUE);
+        w->has_dsn_part = true;
     } else if (strcmp(low, "text/plain") == 0 && !attach_disp && fn == NULL) {
         char *t = part_text(obj);
         if (w->plain->len > 0 && *t)
@@ -578,8 +689,9 @@ static void visit_leaf(walk_state *w, GMimeObject *obj, bool inner)
     } else if (strcmp(low, "text/html") == 0 && !attach_disp && fn == NULL) {
         if (w->html == NULL)
             w->html = part_text(obj);
-    } else if (w->is_report && (strcmp(low, "text/rfc822-headers") == 0)) {
-        /* the bounced message's headers: not a document */
+    } else if (g_str_has_prefix(low, "text/") && !attach_disp && fn == NULL) {
+        /* inline text that is not the body (text/rfc822-headers of a
+         * bounce, text/enriched, a stray text/x-vcard): no document */
     } else {
         add_attachment(w->attachments, obj, part_bytes(GMIME_PART(obj)), low, NULL);
     }
@@ -627,10 +739,11 @@ static crm_parse_status walk(walk_state *w, GMimeObject *root, char *err, size_t
             char *type = ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("message/rfc822");
             char *low = g_ascii_strdown(type, -1);
 
-            if (!it.inner && w->is_report && strcmp(low, "message/delivery-status") == 0) {
+            if (!it.inner && strcmp(low, "message/delivery-status") == 0) {
                 GByteArray *b = inner ? object_bytes(GMIME_OBJECT(inner)) : g_byte_array_new();
                 parse_dsn(w->bounces, (const char *)b->data, b->len);
                 g_byte_array_free(b, TRUE);
+                w->has_dsn_part = true;
             } else if (!it.inner && inner != NULL) {
                 const char *subj = g_mime_message_get_subject(inner);
                 char *name = g_strdup_printf("%s.eml", subj && *subj ? subj : "message");
@@ -771,6 +884,11 @@ crm_parse_status crm_message_parse(const char *raw, size_t len, const crm_parse_
         crm_parse_limits_default(&defaults);
         lim = &defaults;
     }
+    if (raw == NULL)
+        len = 0;
+    if (len > lim->max_message_bytes)
+        return fail(CRM_PARSE_TOO_LARGE, err, errlen, "message of %zu bytes exceeds the limit "
+                    "of %zu bytes", len, lim->max_message_bytes);
     crm_parsers_init();
     /* a lone message saved with its mbox envelope line ("From addr date")
      * is still that message: the line is not part of it (RFC 4155) */
@@ -780,12 +898,11 @@ crm_parse_status crm_message_parse(const char *raw, size_t len, const crm_parse_
         raw += skip;
         len -= skip;
     }
-    if (len > lim->max_message_bytes)
-        return fail(CRM_PARSE_TOO_LARGE, err, errlen, "message of %zu bytes exceeds the limit "
-                    "of %zu bytes", len, lim->max_message_bytes);
     if (!crm_message_sniff(raw, len))
         return fail(CRM_PARSE_NOT_A_MESSAGE, err, errlen, len == 0 ? "empty message" :
                     "not a mail message: no header field on the first line");
+    if ((st = guard_structure(raw, len, lim, err, errlen)) != CRM_PARSE_OK)
+        return st;
 
     /* gmime streams own their bytes, so the message is copied once */
     stream = g_mime_stream_mem_new_with_byte_array(g_byte_array_new_take(g_memdup2(raw, len), len));
@@ -836,8 +953,9 @@ crm_parse_status crm_message_parse(const char *raw, size_t len, const crm_parse_
         GMimeObject *body = g_mime_message_get_mime_part(msg);
         GMimeContentType *ct = body ? g_mime_object_get_content_type(body) : NULL;
         const char *rt = body ? g_mime_object_get_content_type_parameter(body, "report-type") : NULL;
-        w.is_report = ct != NULL && g_mime_content_type_is_type(ct, "multipart", "report") &&
-                      rt != NULL && g_ascii_strcasecmp(rt, "delivery-status") == 0;
+        w.is_multipart_report = ct != NULL && g_mime_content_type_is_type(ct, "multipart", "report");
+        w.is_report = w.is_multipart_report && rt != NULL &&
+                      g_ascii_strcasecmp(rt, "delivery-status") == 0;
         st = walk(&w, body, err, errlen);
     }
 
@@ -870,11 +988,21 @@ crm_parse_status crm_message_parse(const char *raw, size_t len, const crm_parse_
     }
 
     read_auto_kind(m, top);
-    if (w.is_report || (from_mailer_daemon(m) && looks_like_bounce_subject(m->subject))) {
+    /* a bounce outranks an auto-reply: it says the address is dead */
+    if (w.is_report || (w.is_multipart_report && w.has_dsn_part)) {
         m->auto_kind = CRM_AUTO_BOUNCE;
         g_free(m->auto_reason);
         m->auto_reason = g_strdup(w.is_report ? "multipart/report; report-type=delivery-status"
-                                              : "bounce from the mailer daemon");
+                                              : "multipart/report with a delivery-status part");
+    } else if (from_mailer_daemon(m) && looks_like_bounce_subject(m->subject)) {
+        m->auto_kind = CRM_AUTO_BOUNCE;
+        g_free(m->auto_reason);
+        m->auto_reason = g_strdup("bounce from the mailer daemon");
+    }
+    if (m->auto_kind != CRM_AUTO_BOUNCE && m->n_bounces > 0) {
+        /* a delivery-status part in a human's mail (a forwarded bounce)
+         * names nobody whose address failed for us */
+        free_bounces(m);
     }
     g_object_unref(msg);
 

@@ -5,9 +5,10 @@
  *	An mbox is messages separated by "From " lines (RFC 4155). The
  *	iterator walks a buffer (typically an mmap of the file) and yields
  *	each message as a slice of that buffer, without the "From " line,
- *	with its byte offset in the file for error messages. Any line that
- *	starts with "From " separates messages, as mutt and gmime read it:
- *	mboxo writers do not guarantee the blank line before it.
+ *	with its byte offset in the file for error messages. Every line that
+ *	starts with "From " is a separator, as mutt and gmime read mboxes;
+ *	no blank line is required before it (mboxo writers do not always
+ *	write one), and the one blank line a writer puts there is dropped.
  *
  *	crm_mbox_unescape() undoes mboxrd/mboxo quoting (">From " -> "From ",
  *	">>From " -> ">From ") so that the message hashes as it did before

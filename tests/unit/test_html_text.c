@@ -84,6 +84,40 @@ static void empty_input_is_empty_text(void **state)
     g_free(t);
 }
 
+static void nested_lists_keep_every_item_on_its_own_line(void **state)
+{
+    char *t = render("<ul><li>Plans<ul><li>Basic</li><li>Pro</li></ul></li>"
+                     "<li>Support</li></ul><ol><li>first</li></ol>");
+
+    (void)state;
+    assert_string_equal(t, "- Plans\n- Basic\n- Pro\n- Support\n- first");
+    g_free(t);
+}
+
+static void a_meta_charset_cannot_re_decode_utf8_text(void **state)
+{
+    /* the mail part said UTF-8 and was converted; the stale <meta> from
+     * the sender's editor must not turn "é" into "Ã©" */
+    char *t = render("<html><head><meta http-equiv=\"Content-Type\" "
+                     "content=\"text/html; charset=iso-8859-1\"></head>"
+                     "<body><p>Café crème</p></body></html>");
+
+    (void)state;
+    assert_string_equal(t, "Café crème");
+    g_free(t);
+}
+
+static void links_keep_their_text_and_tables_their_cells(void **state)
+{
+    char *t = render("<div>See <a href=\"https://x.example/p\">our pricing</a>.</div>"
+                     "<table><tr><td>Plan</td><td>Price</td></tr>"
+                     "<tr><td>Pro</td><td>10&euro;</td></tr></table>");
+
+    (void)state;
+    assert_string_equal(t, "See our pricing.\nPlan Price\nPro 10€");
+    g_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -93,6 +127,9 @@ int main(void)
         cmocka_unit_test(hostile_nesting_does_not_crash),
         cmocka_unit_test(output_is_bounded),
         cmocka_unit_test(empty_input_is_empty_text),
+        cmocka_unit_test(nested_lists_keep_every_item_on_its_own_line),
+        cmocka_unit_test(a_meta_charset_cannot_re_decode_utf8_text),
+        cmocka_unit_test(links_keep_their_text_and_tables_their_cells),
     };
     return cmocka_run_group_tests_name("html_text", tests, NULL, NULL);
 }

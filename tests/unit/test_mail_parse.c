@@ -397,6 +397,189 @@ static void truncated_mail_parses_or_is_refused_never_crashes(void **state)
     g_free(raw);
 }
 
+static void encoded_words_in_every_form_are_decoded(void **state)
+{
+    crm_message *m = parse_fixture("encoded_words.eml");
+
+    (void)state;
+    /* UTF-8 base64 next to ISO-8859-1 quoted-printable: the white space
+     * between adjacent encoded words goes (RFC 2047 6.2) */
+    assert_string_equal(m->subject, "Échéance für heute");
+    assert_string_equal(m->from.items[0].name, "Renée Dubois");	/* UTF-8, Q */
+    assert_int_equal(m->to.count, 2);
+    assert_string_equal(m->to.items[0].name, "Café");		/* ISO-8859-1, B */
+    assert_string_equal(m->to.items[0].email, "cafe@example.fr");
+    assert_string_equal(m->to.items[1].name, "Иван");		/* UTF-8, B */
+    crm_message_free(m);
+}
+
+static void windows_1252_body_becomes_utf8(void **state)
+{
+    crm_message *m = parse_fixture("windows_1252.eml");
+
+    (void)state;
+    /* curly quotes, the en dash and the euro sign live in 0x80-0x9f,
+     * where ISO-8859-1 has only control characters */
+    assert_string_equal(m->body_text, "\u201cTotal\u201d \u2013 100 \u20ac, na\u00efve\n");
+    crm_message_free(m);
+}
+
+static void attachment_keeps_its_exact_bytes_and_digest(void **state)
+{
+    crm_message *m = parse_fixture("charsets.eml");
+
+    (void)state;
+    assert_int_equal(m->n_attachments, 1);
+    /* sha256sum of the 15 decoded bytes, computed outside crmgate */
+    assert_string_equal(m->attachments[0].sha256_hex,
+                        "b5f218923574350d091d70180f763813b06ec3dbf117cf7130a0cb5e9ad831e6");
+    crm_message_free(m);
+}
+
+static void inline_text_that_is_not_the_body_is_no_attachment(void **state)
+{
+    static const char raw[] =
+        "From: a@example.com\nSubject: mixed\nMIME-Version: 1.0\n"
+        "Content-Type: multipart/mixed; boundary=M\n\n"
+        "--M\nContent-Type: text/plain\n\nthe body\n"
+        "--M\nContent-Type: text/enriched\n\n<bold>inline</bold>\n"
+        "--M\nContent-Type: text/csv\nContent-Disposition: attachment; filename=prices.csv\n\n"
+        "sku,price\nA,1\n"
+        "--M\nContent-Type: image/png\nContent-Transfer-Encoding: base64\n\niVBORw0KGgo=\n"
+        "--M--\n";
+    crm_message *m = parse_ok(raw, sizeof raw - 1);
+
+    (void)state;
+    assert_string_equal(m->body_text, "the body");
+    assert_int_equal(m->n_attachments, 2);
+    assert_string_equal(m->attachments[0].filename, "prices.csv");
+    assert_string_equal(m->attachments[0].content_type, "text/csv");
+    assert_string_equal(m->attachments[1].content_type, "image/png");
+    assert_null(m->attachments[1].filename);
+    assert_int_equal(m->attachments[1].size, 8);
+    assert_memory_equal(m->attachments[1].data, "\x89PNG\r\n\x1a\n", 8);
+    crm_message_free(m);
+}
+
+static void crlf_and_lf_copies_of_a_mail_parse_alike(void **state)
+{
+    GString *lf = g_string_new(NULL);
+    crm_message *a, *b;
+
+    (void)state;
+    for (const char *p = plain; *p; p++)
+        if (*p != '\r')
+            g_string_append_c(lf, *p);
+    a = parse_ok(plain, sizeof plain - 1);
+    b = parse_ok(lf->str, lf->len);
+    assert_string_equal(a->raw_sha256_hex, b->raw_sha256_hex);
+    assert_string_equal(a->body_text, b->body_text);
+    assert_string_equal(a->subject, b->subject);
+    crm_message_free(a);
+    crm_message_free(b);
+    g_string_free(lf, TRUE);
+}
+
+static void mailer_daemon_failure_notice_is_a_bounce_without_recipients(void **state)
+{
+    crm_message *m = with_header("Sender: MAILER-DAEMON@mx.example.net");
+
+    (void)state;
+    /* the daemon must be the author and the subject must say failure */
+    assert_int_equal(m->auto_kind, CRM_AUTO_NONE);
+    crm_message_free(m);
+    {
+        static const char raw[] =
+            "From: MAILER-DAEMON@mx.example.net\nTo: rep@vendor.example\n"
+            "Subject: failure notice\nAuto-Submitted: auto-replied\n\n"
+            "Sorry, I couldn't deliver your message.\n";
+        m = parse_ok(raw, sizeof raw - 1);
+        /* a bounce outranks the auto-reply header it also carries */
+        assert_int_equal(m->auto_kind, CRM_AUTO_BOUNCE);
+        assert_int_equal(m->n_bounces, 0);
+        assert_non_null(m->auto_reason);
+        crm_message_free(m);
+    }
+}
+
+static void a_flood_of_empty_parts_is_refused_before_gmime_builds_it(void **state)
+{
+    GString *g = g_string_new("From: a@example.com\nMIME-Version: 1.0\n"
+                              "Content-Type: multipart/mixed; boundary=P\n\n");
+    crm_message *m = NULL;
+    char err[256];
+
+    (void)state;
+    /* 2 MB here; 15 MB of this cost gmime 4 GB of memory */
+    for (int i = 0; i < 400000; i++)
+        g_string_append(g, "--P\n\n");
+    assert_int_equal(crm_message_parse(g->str, g->len, NULL, &m, err, sizeof err),
+                     CRM_PARSE_TOO_MANY_PARTS);
+    assert_null(m);
+    assert_non_null(strstr(err, "parts"));
+    g_string_free(g, TRUE);
+}
+
+static void a_flood_of_header_lines_is_refused_before_gmime_builds_it(void **state)
+{
+    GString *g = g_string_new("From: a@example.com\nMIME-Version: 1.0\n"
+                              "Content-Type: multipart/mixed; boundary=P\n\n--P\n");
+    crm_message *m = NULL;
+    char err[256];
+
+    (void)state;
+    for (int i = 0; i < 300000; i++)
+        g_string_append(g, "X:a\n");
+    g_string_append(g, "\nbody\n--P--\n");
+    assert_int_equal(crm_message_parse(g->str, g->len, NULL, &m, err, sizeof err),
+                     CRM_PARSE_TOO_MANY_HEADERS);
+    assert_null(m);
+    assert_non_null(strstr(err, "header"));
+    g_string_free(g, TRUE);
+}
+
+static void too_many_headers_in_a_part_are_counted(void **state)
+{
+    crm_parse_limits lim;
+    GString *g = g_string_new("From: a@example.com\nMIME-Version: 1.0\n"
+                              "Content-Type: multipart/mixed; boundary=P\n\n--P\n");
+    crm_message *m = NULL;
+    char err[256];
+
+    (void)state;
+    crm_parse_limits_default(&lim);
+    lim.max_headers = 20;
+    for (int i = 0; i < 30; i++)
+        g_string_append_printf(g, "X-Part-%d: v\n", i);
+    g_string_append(g, "\nbody\n--P--\n");
+    assert_int_equal(crm_message_parse(g->str, g->len, &lim, &m, err, sizeof err),
+                     CRM_PARSE_TOO_MANY_HEADERS);
+    assert_non_null(strstr(err, "30"));
+    g_string_free(g, TRUE);
+}
+
+static void binary_garbage_after_a_header_like_start_gives_valid_text(void **state)
+{
+    GString *g = g_string_new("X-Start: yes\n");
+    crm_message *m = NULL;
+    char err[256];
+    crm_parse_status st;
+
+    (void)state;
+    for (unsigned i = 0; i < 4096; i++)
+        g_string_append_c(g, (char)((i * 7919u + 13u) & 0xff));
+    st = crm_message_parse(g->str, g->len, NULL, &m, err, sizeof err);
+    if (st == CRM_PARSE_OK) {
+        assert_true(g_utf8_validate(m->body_text, -1, NULL));
+        for (size_t i = 0; i < m->n_attachments; i++)
+            assert_true(g_utf8_validate(m->attachments[i].content_type, -1, NULL));
+        crm_message_free(m);
+    } else {
+        assert_true(err[0] != '\0');
+    }
+    g_string_free(g, TRUE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -418,6 +601,16 @@ int main(void)
         cmocka_unit_test(long_text_is_cut_on_a_character_boundary),
         cmocka_unit_test(garbage_and_empty_input_are_not_messages),
         cmocka_unit_test(truncated_mail_parses_or_is_refused_never_crashes),
+        cmocka_unit_test(encoded_words_in_every_form_are_decoded),
+        cmocka_unit_test(windows_1252_body_becomes_utf8),
+        cmocka_unit_test(attachment_keeps_its_exact_bytes_and_digest),
+        cmocka_unit_test(inline_text_that_is_not_the_body_is_no_attachment),
+        cmocka_unit_test(crlf_and_lf_copies_of_a_mail_parse_alike),
+        cmocka_unit_test(mailer_daemon_failure_notice_is_a_bounce_without_recipients),
+        cmocka_unit_test(a_flood_of_empty_parts_is_refused_before_gmime_builds_it),
+        cmocka_unit_test(a_flood_of_header_lines_is_refused_before_gmime_builds_it),
+        cmocka_unit_test(too_many_headers_in_a_part_are_counted),
+        cmocka_unit_test(binary_garbage_after_a_header_like_start_gives_valid_text),
     };
     return cmocka_run_group_tests_name("mail_parse", tests, setup, NULL);
 }

@@ -107,6 +107,54 @@ static void a_mail_file_is_not_an_mbox(void **state)
     assert_false(crm_mbox_next(&it, &msg, &len, &off));
 }
 
+static void a_from_line_without_a_blank_line_before_it_still_separates(void **state)
+{
+    /* mboxo writers do not always leave the blank line; mutt and gmime
+     * split here all the same */
+    static const char tight[] =
+        "From a@x Wed May  1 10:00:00 2024\nFrom: a@x\n\none\n"
+        "From b@x Wed May  1 10:00:01 2024\nFrom: b@x\n\ntwo\n";
+    crm_mbox_iter it;
+    const char *msg;
+    size_t len, off;
+
+    (void)state;
+    crm_mbox_iter_init(&it, tight, sizeof tight - 1);
+    assert_true(crm_mbox_next(&it, &msg, &len, &off));
+    assert_int_equal(off, 0);
+    assert_int_equal(len, strlen("From: a@x\n\none\n"));
+    assert_true(crm_mbox_next(&it, &msg, &len, &off));
+    assert_int_equal(off, (size_t)(strstr(tight, "From b@x") - tight));
+    assert_memory_equal(msg, "From: b@x\n\ntwo\n", len);
+    assert_false(crm_mbox_next(&it, &msg, &len, &off));
+}
+
+static void a_from_inside_a_line_is_not_a_separator(void **state)
+{
+    static const char one[] =
+        "From a@x Wed May  1 10:00:00 2024\nFrom: a@x\n\nquoted: From here on\n  From there\n";
+    crm_mbox_iter it;
+    const char *msg;
+    size_t len, off;
+
+    (void)state;
+    crm_mbox_iter_init(&it, one, sizeof one - 1);
+    assert_true(crm_mbox_next(&it, &msg, &len, &off));
+    assert_false(crm_mbox_next(&it, &msg, &len, &off));
+}
+
+static void unescaping_leaves_other_quoted_lines_alone(void **state)
+{
+    static const char in[] = ">From a\n>>>From b\n> From c\n>Fromage\nFrom d";
+    size_t out_len;
+    char *out = crm_mbox_unescape(in, sizeof in - 1, &out_len);
+
+    (void)state;
+    assert_string_equal(out, "From a\n>>From b\n> From c\n>Fromage\nFrom d");
+    assert_int_equal(out_len, strlen(out));
+    g_free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -115,6 +163,9 @@ int main(void)
         cmocka_unit_test(escaped_from_lines_are_restored),
         cmocka_unit_test(a_mail_file_is_not_an_mbox),
         cmocka_unit_test(last_message_loses_the_writers_blank_line_too),
+        cmocka_unit_test(a_from_line_without_a_blank_line_before_it_still_separates),
+        cmocka_unit_test(a_from_inside_a_line_is_not_a_separator),
+        cmocka_unit_test(unescaping_leaves_other_quoted_lines_alone),
     };
     return cmocka_run_group_tests_name("mbox", tests, NULL, NULL);
 }
