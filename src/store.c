@@ -221,8 +221,10 @@ static int workspace_id(crm_store *st, const char *name, char **id, char *err, s
     return 0;
 }
 
-int crm_store_workspace_add_domain(crm_store *st, const char *name, const char *domain,
-                                   char *err, size_t errlen)
+/* Insert (workspace id, value) with a prepared statement, the workspace
+ * named. 0 inserted, CRM_STORE_EXISTS when the row was there. */
+static int insert_for_workspace(crm_store *st, const char *name, const char *stmt,
+                                const char *value, const char *what, char *err, size_t errlen)
 {
     char *id = NULL;
     int rc = workspace_id(st, name, &id, err, errlen);
@@ -230,32 +232,30 @@ int crm_store_workspace_add_domain(crm_store *st, const char *name, const char *
 
     if (rc != 0)
         return rc;
-    const char *p[2] = { id, domain };
-    r = run(st, "workspace_domain_insert", 2, p);
+    const char *p[2] = { id, value };
+    r = run(st, stmt, 2, p);
     g_free(id);
     if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        return result_error(st, r, "adding domain", err, errlen);
+        return result_error(st, r, what, err, errlen);
+    rc = strcmp(PQcmdTuples(r), "1") == 0 ? 0 : CRM_STORE_EXISTS;
     PQclear(r);
-    return 0;
+    return rc;
+}
+
+int crm_store_workspace_add_domain(crm_store *st, const char *name, const char *domain,
+                                   char *err, size_t errlen)
+{
+    int rc = insert_for_workspace(st, name, "workspace_domain_insert", domain,
+                                  "adding domain", err, errlen);
+
+    return rc == CRM_STORE_EXISTS ? 0 : rc;	/* adding it again changes nothing */
 }
 
 int crm_store_workspace_add_address(crm_store *st, const char *name, const char *address,
                                     char *err, size_t errlen)
 {
-    char *id = NULL;
-    int rc = workspace_id(st, name, &id, err, errlen);
-    PGresult *r;
-
-    if (rc != 0)
-        return rc;
-    const char *p[2] = { id, address };
-    r = run(st, "workspace_address_insert", 2, p);
-    g_free(id);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        return result_error(st, r, "adding address", err, errlen);
-    rc = strcmp(PQcmdTuples(r), "1") == 0 ? 0 : CRM_STORE_EXISTS;
-    PQclear(r);
-    return rc;
+    return insert_for_workspace(st, name, "workspace_address_insert", address,
+                                "adding address", err, errlen);
 }
 
 int crm_store_routes(crm_store *st, GHashTable **routes, char *err, size_t errlen)
