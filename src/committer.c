@@ -97,7 +97,7 @@ static void refresh_routes(crm_committer *c)
     g_rw_lock_writer_unlock(&c->routes_lock);
 }
 
-int crm_committer_route(crm_committer *c, const char *address, char **workspace)
+static int lookup_route(crm_committer *c, const char *address, char **workspace)
 {
     int rc;
 
@@ -112,6 +112,35 @@ int crm_committer_route(crm_committer *c, const char *address, char **workspace)
     }
     g_rw_lock_reader_unlock(&c->routes_lock);
     return rc;
+}
+
+int crm_committer_route(crm_committer *c, const char *address, char **workspace)
+{
+    gint64 asked, deadline;
+    int rc = lookup_route(c, address, workspace);
+
+    if (rc != 0)
+        return rc;
+    /* An address added a moment ago must not get a permanent 550: reload
+     * the routes and look again, at most once a second for everyone, so
+     * a run of strangers does not turn into a run of queries. */
+    g_rw_lock_reader_lock(&c->routes_lock);
+    asked = c->routes_at;
+    g_rw_lock_reader_unlock(&c->routes_lock);
+    if (g_get_monotonic_time() - asked < G_USEC_PER_SEC)
+        return 0;
+    g_atomic_int_set(&c->reload, 1);
+    deadline = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
+    while (g_get_monotonic_time() < deadline) {
+        gint64 at;
+        g_usleep(20 * 1000);
+        g_rw_lock_reader_lock(&c->routes_lock);
+        at = c->routes_at;
+        g_rw_lock_reader_unlock(&c->routes_lock);
+        if (at != asked)
+            break;
+    }
+    return lookup_route(c, address, workspace);
 }
 
 static const crm_workspace *workspace(crm_committer *c, const char *name, bool *unreachable)
@@ -292,7 +321,7 @@ static gpointer run(gpointer data)
 
     refresh_routes(c);
     for (;;) {
-        pending *req = g_async_queue_timeout_pop(c->queue, G_USEC_PER_SEC / 2);
+        pending *req = g_async_queue_timeout_pop(c->queue, G_USEC_PER_SEC / 20);
 
         if (g_atomic_int_compare_and_exchange(&c->reload, 1, 0)) {
             g_hash_table_remove_all(c->workspaces);

@@ -56,6 +56,11 @@ out=$(smtp --from alice@acme.example --to log+acme@in.example.com \
 like "$(echo "$out" | last_reply 2 | head -n 1)" "^250 " "the same mail again is accepted"
 is "$(sql "SELECT count(*) FROM interactions WHERE metadata->>'message_id' = 'bcc-1@acme.example'")" "1" "and stored once"
 
+sleep 1.1
+"$CRMGATE" workspace add-address Acme new-box@in.example.com
+out=$(smtp --from alice@acme.example --to new-box@in.example.com --header "Message-Id: <newbox@acme.example>")
+like "$(echo "$out" | last_reply 2 | head -n 1)" "^250 " "a dropbox added while the daemon runs is accepted at once"
+
 out=$(smtp --from alice@acme.example --to stranger@elsewhere.example)
 like "$(echo "$out" | last_reply 2 | head -n 1)" "^550 5.1.1 <stranger@elsewhere.example>" \
      "a recipient that is no dropbox gets 550 5.1.1: no relaying"
