@@ -6,8 +6,8 @@
  *	thread (committer.h) until SIGTERM or SIGINT: then it stops
  *	accepting, lets sessions in progress finish (at most
  *	shutdown_timeout seconds) and exits 0. SIGHUP reads the configuration
- *	again: new sessions get the new limits. The IMAP, CalDAV and embedding
- *	workers will run here too.
+ *	again: new sessions get the new limits. Connected mailboxes are
+ *	synced here too (sources.h); their syncs stop with the listener.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -20,13 +20,15 @@
 #include "committer.h"
 #include "log.h"
 #include "smtp.h"
+#include "sources.h"
 
 static const char usage[] =
     "usage: crmgate serve [--check-config]\n"
     "Receive mail for the workspaces' dropbox addresses over SMTP\n"
     "(smtp_listen, default 127.0.0.1:2525) and LMTP (lmtp_listen), e.g.\n"
     "  crmgate --smtp-listen 0.0.0.0:25 --lmtp-listen 127.0.0.1:2424 serve\n"
-    "--check-config validates the configuration and exits.\n";
+    "It also syncs the connected mailboxes (crmgate source add), unless\n"
+    "sync_sources is off. --check-config validates the configuration and exits.\n";
 
 typedef struct daemon {
     GMainLoop *loop;
@@ -44,7 +46,7 @@ static gboolean on_reload(gpointer data)
     char err[1024];
 
     if (crm_config_build(&fresh, d->cfg->source_file, d->cfg->source_flags, err, sizeof err) < 0 ||
-        crm_smtp_server_reconfigure(d->srv, &fresh, err, sizeof err) < 0) {
+        (d->srv != NULL && crm_smtp_server_reconfigure(d->srv, &fresh, err, sizeof err) < 0)) {
         crm_log(CRM_LOG_WARN, "serve: reload refused, keeping the running configuration: %s", err);
         crm_config_free(&fresh);
         return G_SOURCE_CONTINUE;
@@ -89,7 +91,8 @@ int cmd_serve(crm_config *cfg, int argc, char **argv)
     bool check = false;
     char err[1024];
     crm_committer *committer;
-    crm_smtp_server *srv;
+    crm_smtp_server *srv = NULL;
+    crm_sources *sources = NULL;
     GMainLoop *loop;
     unsigned left;
 
@@ -104,8 +107,8 @@ int cmd_serve(crm_config *cfg, int argc, char **argv)
     if (!valid_listen("smtp_listen", cfg->smtp_listen) ||
         !valid_listen("lmtp_listen", cfg->lmtp_listen))
         return CRM_EXIT_USAGE;
-    if (cfg->smtp_listen == NULL && cfg->lmtp_listen == NULL) {
-        crm_die_msg("serve: neither smtp_listen nor lmtp_listen is set");
+    if (cfg->smtp_listen == NULL && cfg->lmtp_listen == NULL && !cfg->sync_sources) {
+        crm_die_msg("serve: neither smtp_listen nor lmtp_listen is set, and sync_sources is off");
         return CRM_EXIT_USAGE;
     }
     if (check) {
@@ -115,14 +118,19 @@ int cmd_serve(crm_config *cfg, int argc, char **argv)
 
     signal(SIGPIPE, SIG_IGN);	/* a client that hangs up is a write error, not a death */
     committer = crm_committer_new(cfg);
-    srv = crm_smtp_server_new(cfg, committer, err, sizeof err);
-    if (srv == NULL) {
-        crm_die_msg("serve: %s", err);
-        crm_committer_free(committer);
-        return CRM_EXIT_FAILED;
+    if (cfg->smtp_listen != NULL || cfg->lmtp_listen != NULL) {
+        srv = crm_smtp_server_new(cfg, committer, err, sizeof err);
+        if (srv == NULL) {
+            crm_die_msg("serve: %s", err);
+            crm_committer_free(committer);
+            return CRM_EXIT_FAILED;
+        }
     }
-    crm_log(CRM_LOG_INFO, "serve: listening: smtp %s, lmtp %s",
-            cfg->smtp_listen ? cfg->smtp_listen : "off", cfg->lmtp_listen ? cfg->lmtp_listen : "off");
+    crm_log(CRM_LOG_INFO, "serve: listening: smtp %s, lmtp %s; mailbox sync %s",
+            cfg->smtp_listen ? cfg->smtp_listen : "off", cfg->lmtp_listen ? cfg->lmtp_listen : "off",
+            cfg->sync_sources ? "on" : "off");
+    if (cfg->sync_sources)
+        sources = crm_sources_start(cfg);
     loop = g_main_loop_new(NULL, FALSE);
     daemon_t d = { loop, cfg, srv, committer };
     g_unix_signal_add(SIGTERM, on_stop, loop);
@@ -130,12 +138,14 @@ int cmd_serve(crm_config *cfg, int argc, char **argv)
     g_unix_signal_add(SIGHUP, on_reload, &d);
     g_main_loop_run(loop);
 
-    left = crm_smtp_server_stop(srv, cfg->shutdown_timeout);
+    left = srv != NULL ? crm_smtp_server_stop(srv, cfg->shutdown_timeout) : 0;
     if (left > 0)
         crm_log(CRM_LOG_WARN, "serve: %u sessions still open after %u s; closing", left,
                 cfg->shutdown_timeout);
+    crm_sources_stop(sources);
     crm_committer_free(committer);
-    crm_smtp_server_free(srv);
+    if (srv != NULL)
+        crm_smtp_server_free(srv);
     g_main_loop_unref(loop);
     crm_log(CRM_LOG_INFO, "serve: stopped");
     return CRM_EXIT_OK;

@@ -77,6 +77,16 @@ static const key_def keys[] = {
       "seconds a client may stay silent, in commands or DATA" },
     { "shutdown_timeout", K_UINT, OFF(shutdown_timeout), false,
       "seconds SIGTERM waits for sessions in progress" },
+    { "sync_sources", K_BOOL, OFF(sync_sources), false,
+      "serve syncs the connected mailboxes (crmgate source add)" },
+    { "source_lease", K_UINT, OFF(source_lease), false,
+      "seconds before another gateway may take over a silent sync" },
+    { "source_poll", K_UINT, OFF(source_poll), false,
+      "seconds between checks for new mail when IDLE is not used" },
+    { "source_timeout", K_UINT, OFF(source_timeout), false,
+      "seconds a mail server may stay silent before the sync reconnects" },
+    { "source_backoff_max", K_UINT, OFF(source_backoff_max), false,
+      "longest wait, in seconds, between reconnection attempts" },
 };
 
 void crm_config_init(crm_config *cfg)
@@ -92,6 +102,11 @@ void crm_config_init(crm_config *cfg)
     cfg->max_recipients = 100;
     cfg->smtp_timeout = 300;
     cfg->shutdown_timeout = 30;
+    cfg->sync_sources = true;
+    cfg->source_lease = 60;
+    cfg->source_poll = 60;
+    cfg->source_timeout = 60;
+    cfg->source_backoff_max = 300;
     crm_parse_limits_default(&cfg->limits);
 }
 

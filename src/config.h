@@ -46,6 +46,12 @@ typedef struct crm_config {
     unsigned max_recipients;
     unsigned smtp_timeout;	/* seconds of client silence */
     unsigned shutdown_timeout;	/* seconds SIGTERM waits for sessions */
+    /* connected mailboxes and calendars (crmgate serve) */
+    bool sync_sources;		/* run the IMAP/CalDAV pollers in serve */
+    unsigned source_lease;	/* seconds a sync's lease lasts unrenewed */
+    unsigned source_poll;	/* seconds between polls without IDLE */
+    unsigned source_timeout;	/* seconds of server silence */
+    unsigned source_backoff_max;	/* ceiling of the reconnect delay */
     /* where it came from, so that SIGHUP can read it again */
     char *source_file;		/* -c or $CRMGATE_CONFIG, or NULL */
     char **source_flags;	/* --key value pairs: key, value, ..., NULL */

@@ -35,7 +35,8 @@ static const command commands[] = {
     { "workspace", cmd_workspace, "add, list workspaces and their own domains" },
     { "user", cmd_user, "add a user (a colleague) to a workspace" },
     { "ingest", cmd_ingest, "import .eml, mbox and Maildir mail" },
-    { "serve", cmd_serve, "receive dropbox mail over SMTP and LMTP" },
+    { "serve", cmd_serve, "receive dropbox mail (SMTP, LMTP) and sync mailboxes" },
+    { "source", cmd_source, "connected mailboxes: add, list, remove" },
     { "status", cmd_status, "what each workspace holds" },
     { "db", cmd_db, "the database in use: url, stop" },
 };

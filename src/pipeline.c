@@ -26,6 +26,7 @@ typedef struct batch {
     GArray *queue;		/* queued */
     crm_store_item *items;
     bool has_documents;		/* attachment files to make durable first */
+    crm_source_cursor *cursor;	/* NULL, or advanced with the batch */
     int rc;
     char err[1024];
 } batch;
@@ -175,8 +176,8 @@ static gpointer commit_batch(gpointer data)
         b->rc = 0;
         return NULL;
     }
-    b->rc = crm_store_interactions(p->store, p->ws->id, p->opts.create_accounts, b->items, n,
-                                   b->err, sizeof b->err);
+    b->rc = crm_store_interactions_at(p->store, p->ws->id, p->opts.create_accounts, b->items, n,
+                                      b->cursor, b->err, sizeof b->err);
     return NULL;
 }
 
@@ -214,6 +215,12 @@ static int collect(crm_pipeline *p, char *err, size_t errlen)
         g_strlcpy(err, b->err, errlen);
     g_array_free(b->queue, TRUE);
     g_free(b->items);
+    if (b->cursor != NULL) {
+        g_free((char *)b->cursor->folder);
+        g_free((char *)b->cursor->state_json);
+        g_free((char *)b->cursor->failures_json);
+        g_free(b->cursor);
+    }
     g_free(b);
     return rc;
 }
@@ -226,15 +233,23 @@ static void finish_in_flight(crm_pipeline *p)
 }
 
 /* Hand the filled queue to the store thread, after the previous batch. */
-static int send_batch(crm_pipeline *p, char *err, size_t errlen)
+static int send_batch_at(crm_pipeline *p, const crm_source_cursor *cursor,
+                         char *err, size_t errlen)
 {
     batch *b;
 
     if (collect(p, err, errlen) < 0)
         return -1;
-    if (p->queue->len == 0)
+    if (p->queue->len == 0 && cursor == NULL)
         return 0;
     b = g_new0(batch, 1);
+    if (cursor != NULL) {
+        b->cursor = g_new0(crm_source_cursor, 1);
+        b->cursor->source_id = cursor->source_id;
+        b->cursor->folder = g_strdup(cursor->folder);
+        b->cursor->state_json = g_strdup(cursor->state_json);
+        b->cursor->failures_json = g_strdup(cursor->failures_json);
+    }
     b->p = p;
     b->queue = p->queue;
     for (guint i = 0; i < b->queue->len && !b->has_documents; i++)
@@ -245,9 +260,20 @@ static int send_batch(crm_pipeline *p, char *err, size_t errlen)
     return 0;
 }
 
+static int send_batch(crm_pipeline *p, char *err, size_t errlen)
+{
+    return send_batch_at(p, NULL, err, errlen);
+}
+
 int crm_pipeline_flush(crm_pipeline *p, char *err, size_t errlen)
 {
-    if (send_batch(p, err, errlen) < 0)
+    return crm_pipeline_flush_at(p, NULL, err, errlen);
+}
+
+int crm_pipeline_flush_at(crm_pipeline *p, const crm_source_cursor *cursor,
+                          char *err, size_t errlen)
+{
+    if (send_batch_at(p, cursor, err, errlen) < 0)
         return -1;
     return collect(p, err, errlen) < 0 ? -1 : 0;
 }

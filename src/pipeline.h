@@ -62,6 +62,10 @@ int crm_pipeline_submit(crm_pipeline *p, const char *raw, size_t len, const char
 void crm_pipeline_report_failure(crm_pipeline *p, const char *ref, const char *reason);
 
 int crm_pipeline_flush(crm_pipeline *p, char *err, size_t errlen);
+/* Flush, and advance a source's cursor in the transaction of the last
+ * batch (even an empty one): everything submitted before is covered. */
+int crm_pipeline_flush_at(crm_pipeline *p, const crm_source_cursor *cursor,
+                          char *err, size_t errlen);
 void crm_pipeline_free(crm_pipeline *p);
 
 /* Earliest Date we believe; anything older is a broken clock. */

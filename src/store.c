@@ -49,6 +49,43 @@ static const stmt_def statements[] = {
     { "store_interaction",
       "SELECT crmgate_store_interaction($1::uuid, $2, $3, $4::interaction_type,"
       " $5::timestamptz, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10::boolean, $11)" },
+    { "source_advance",
+      "SELECT crmgate_source_advance($1::bigint, $2, $3::jsonb, $4::jsonb)" },
+    { "source_insert",
+      "INSERT INTO sources (workspace_id, kind, settings) VALUES ($1::uuid, $2, $3::jsonb)"
+      " RETURNING id" },
+    { "source_delete",
+      "DELETE FROM sources WHERE id = $1::bigint" },
+    { "source_list",
+      "SELECT s.id, w.name, w.id, s.kind, s.settings, s.state,"
+      " coalesce(to_char(s.last_sync_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), ''),"
+      " coalesce(s.last_error, ''),"
+      " coalesce(to_char(s.last_error_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), ''),"
+      " CASE WHEN s.lease_until > now() THEN coalesce(s.lease_holder, '') ELSE '' END,"
+      " CASE WHEN s.lease_until > now() THEN"
+      "   to_char(s.lease_until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') ELSE '' END,"
+      " s.stored, s.duplicates, s.skipped, s.failed"
+      " FROM sources s JOIN workspaces w ON w.id = s.workspace_id"
+      " WHERE $1::text IS NULL OR s.kind = $1 ORDER BY s.id" },
+    { "source_lease",
+      "SELECT crmgate_source_lease($1::bigint, $2, $3::int)" },
+    { "source_release",
+      "UPDATE sources SET lease_holder = NULL, lease_until = NULL"
+      " WHERE id = $1::bigint AND lease_holder = $2" },
+    { "source_state",
+      "UPDATE sources SET state = $2,"
+      " last_sync_at = CASE WHEN $2 = 'idle' THEN now() ELSE last_sync_at END,"
+      " last_error = CASE WHEN $2 = 'error' THEN $3 WHEN $2 = 'idle' THEN NULL ELSE last_error END,"
+      " last_error_at = CASE WHEN $2 = 'error' THEN now() ELSE last_error_at END"
+      " WHERE id = $1::bigint" },
+    { "source_count",
+      "UPDATE sources SET stored = stored + $2::bigint, duplicates = duplicates + $3::bigint,"
+      " skipped = skipped + $4::bigint, failed = failed + $5::bigint WHERE id = $1::bigint" },
+    { "source_failure",
+      "INSERT INTO source_failures (source_id, workspace_id, folder, ref, reason)"
+      " SELECT id, workspace_id, $2, $3, $4 FROM sources WHERE id = $1::bigint" },
+    { "source_cursor",
+      "SELECT state FROM source_cursors WHERE source_id = $1::bigint AND folder = $2" },
     { "mark_bounce",
       "SELECT crmgate_mark_bounce($1::uuid, $2, $3, $4, $5::timestamptz)" },
     { "workspace_insert",
@@ -404,28 +441,41 @@ static void send_item(crm_store *st, const char *workspace_id, bool create_accou
     PQsendQueryPrepared(st->conn, "store_interaction", 11, p, NULL, NULL, 0);
 }
 
-/* Send items[0..n) in one pipeline segment: one implicit transaction,
- * committed at the sync point. Returns 0 when it committed (outcomes
- * set), 1 when an item failed (the segment rolled back; that item's
- * error is set; *bad is its index), -1 when the connection failed. */
+static void send_cursor(crm_store *st, const crm_source_cursor *c)
+{
+    char id[24];
+    const char *p[4] = { id, c->folder, c->state_json, c->failures_json };
+
+    g_snprintf(id, sizeof id, "%" G_GINT64_FORMAT, c->source_id);
+    PQsendQueryPrepared(st->conn, "source_advance", 4, p, NULL, NULL, 0);
+}
+
+/* Send items[0..n) (and the cursor, if any, last) in one pipeline
+ * segment: one implicit transaction, committed at the sync point.
+ * Returns 0 when it committed (outcomes set), 1 when an item failed (the
+ * segment rolled back; that item's error is set; *bad is its index, n
+ * for the cursor or the commit), -1 when the connection failed. */
 static int pipeline_segment(crm_store *st, const char *workspace_id, bool create_accounts,
-                            crm_store_item *items, size_t n, size_t *bad,
-                            char *err, size_t errlen)
+                            crm_store_item *items, size_t n, const crm_source_cursor *cursor,
+                            size_t *bad, char *err, size_t errlen)
 {
     bool failed = false, broken = false;
+    size_t n_results = n + (cursor != NULL);
     PGresult *r;
 
     if (PQenterPipelineMode(st->conn) != 1)
         return crm_err_set(err, errlen, "pipeline mode: %s", PQerrorMessage(st->conn));
     for (size_t i = 0; i < n; i++)
         send_item(st, workspace_id, create_accounts, &items[i]);
+    if (cursor != NULL)
+        send_cursor(st, cursor);
     if (PQpipelineSync(st->conn) != 1) {
         crm_err_set(err, errlen, "sending to the database: %s",
                     g_strstrip(PQerrorMessage(st->conn)));
         broken = true;
     }
 
-    for (size_t i = 0; i < n && !broken; i++) {
+    for (size_t i = 0; i < n_results && !broken; i++) {
         r = PQgetResult(st->conn);
         if (r == NULL) {
             broken = true;
@@ -434,7 +484,9 @@ static int pipeline_segment(crm_store *st, const char *workspace_id, bool create
         }
         switch (PQresultStatus(r)) {
         case PGRES_TUPLES_OK:
-            if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
+            if (i == n) {
+                /* the cursor advanced */
+            } else if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
                 items[i].outcome = CRM_STORE_STORED;
                 g_strlcpy(items[i].interaction_id, PQgetvalue(r, 0, 0),
                           sizeof items[i].interaction_id);
@@ -451,8 +503,12 @@ static int pipeline_segment(crm_store *st, const char *workspace_id, bool create
             } else if (!failed) {
                 failed = true;
                 *bad = i;
-                g_strlcpy(items[i].error, g_strstrip(PQresultErrorMessage(r)),
-                          sizeof items[i].error);
+                if (i < n)
+                    g_strlcpy(items[i].error, g_strstrip(PQresultErrorMessage(r)),
+                              sizeof items[i].error);
+                else
+                    crm_err_set(err, errlen, "advancing the source's cursor: %s",
+                                g_strstrip(PQresultErrorMessage(r)));
             }
             break;
         }
@@ -507,6 +563,14 @@ static void refresh_stats(crm_store *st)
 int crm_store_interactions(crm_store *st, const char *workspace_id, bool create_accounts,
                            crm_store_item *items, size_t n, char *err, size_t errlen)
 {
+    return crm_store_interactions_at(st, workspace_id, create_accounts, items, n, NULL,
+                                     err, errlen);
+}
+
+int crm_store_interactions_at(crm_store *st, const char *workspace_id, bool create_accounts,
+                              crm_store_item *items, size_t n, const crm_source_cursor *cursor,
+                              char *err, size_t errlen)
+{
     size_t bad = 0;
     int rc;
 
@@ -517,13 +581,16 @@ int crm_store_interactions(crm_store *st, const char *workspace_id, bool create_
         if (ensure_partition(st, items[i].interacted_at, err, errlen) < 0)
             return -1;
     }
-    if (n == 0)
+    if (n == 0 && cursor == NULL)
         return 0;
-    rc = pipeline_segment(st, workspace_id, create_accounts, items, n, &bad, err, errlen);
-    if (rc == 0)
+    rc = pipeline_segment(st, workspace_id, create_accounts, items, n, cursor, &bad,
+                          err, errlen);
+    if (rc == 0 && n > 0)
         refresh_stats(st);
     if (rc <= 0)
         return rc;
+    if (bad == n && cursor != NULL && n == 0)
+        return -1;	/* the cursor alone was refused: err says why */
 
     /* One item spoiled the batch: store each alone so that only the bad
      * one is refused. Rare, so the extra round trips do not matter. */
@@ -531,7 +598,8 @@ int crm_store_interactions(crm_store *st, const char *workspace_id, bool create_
         char keep[sizeof items[i].error];
         size_t b;
 
-        rc = pipeline_segment(st, workspace_id, create_accounts, &items[i], 1, &b, err, errlen);
+        rc = pipeline_segment(st, workspace_id, create_accounts, &items[i], 1, NULL, &b,
+                              err, errlen);
         if (rc < 0)
             return -1;
         if (rc == 1) {
@@ -541,13 +609,20 @@ int crm_store_interactions(crm_store *st, const char *workspace_id, bool create_
             if (strstr(keep, "no partition") != NULL) {
                 g_hash_table_remove_all(st->months);
                 if (ensure_partition(st, items[i].interacted_at, err, errlen) == 0 &&
-                    pipeline_segment(st, workspace_id, create_accounts, &items[i], 1, &b,
-                                     err, errlen) == 0)
+                    pipeline_segment(st, workspace_id, create_accounts, &items[i], 1, NULL,
+                                     &b, err, errlen) == 0)
                     continue;
             }
             items[i].outcome = CRM_STORE_REJECTED;
             g_strlcpy(items[i].error, keep, sizeof items[i].error);
         }
+    }
+    if (cursor != NULL) {
+        size_t b;
+        rc = pipeline_segment(st, workspace_id, create_accounts, NULL, 0, cursor, &b,
+                              err, errlen);
+        if (rc != 0)
+            return -1;
     }
     return 0;
 }
@@ -565,6 +640,192 @@ int crm_store_mark_bounce(crm_store *st, const char *workspace_id, const char *e
     if (!tuples_ok(r))
         return result_error(st, r, "marking a bounce", err, errlen);
     *marked = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    return 0;
+}
+
+/* ---- sources ---------------------------------------------------------- */
+
+void crm_source_free(crm_source *s)
+{
+    if (s == NULL)
+        return;
+    g_free(s->workspace);
+    g_free(s->workspace_id);
+    g_free(s->kind);
+    g_free(s->settings);
+    g_free(s->state);
+    g_free(s->last_sync_at);
+    g_free(s->last_error);
+    g_free(s->last_error_at);
+    g_free(s->lease_holder);
+    g_free(s->lease_until);
+    g_free(s);
+}
+
+/* Run a statement that returns no rows; 0 or -1. *affected: rows. */
+static int run_command(crm_store *st, const char *name, int n, const char *const *params,
+                       const char *what, long *affected, char *err, size_t errlen)
+{
+    PGresult *r = run(st, name, n, params);
+
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        return result_error(st, r, what, err, errlen);
+    if (affected != NULL)
+        *affected = atol(PQcmdTuples(r));
+    PQclear(r);
+    return 0;
+}
+
+int crm_store_source_add(crm_store *st, const char *workspace, const char *kind,
+                         const char *settings_json, int64_t *id, char *err, size_t errlen)
+{
+    char *ws_id = NULL;
+    int rc = workspace_id(st, workspace, &ws_id, err, errlen);
+    PGresult *r;
+
+    if (rc != 0)
+        return rc;
+    const char *p[3] = { ws_id, kind, settings_json };
+    r = run(st, "source_insert", 3, p);
+    g_free(ws_id);
+    if (!tuples_ok(r) || PQntuples(r) != 1)
+        return result_error(st, r, "adding source", err, errlen);
+    *id = g_ascii_strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return 0;
+}
+
+int crm_store_source_remove(crm_store *st, int64_t id, char *err, size_t errlen)
+{
+    char ids[24];
+    const char *p[1] = { ids };
+    long n = 0;
+
+    g_snprintf(ids, sizeof ids, "%" G_GINT64_FORMAT, id);
+    if (run_command(st, "source_delete", 1, p, "removing source", &n, err, errlen) < 0)
+        return -1;
+    if (n == 0) {
+        crm_err_set(err, errlen, "no source with id %s", ids);
+        return CRM_STORE_NOT_FOUND;
+    }
+    return 0;
+}
+
+int crm_store_source_list(crm_store *st, const char *kind, GPtrArray **out,
+                          char *err, size_t errlen)
+{
+    const char *p[1] = { kind };
+    PGresult *r = run(st, "source_list", 1, p);
+
+    *out = NULL;
+    if (!tuples_ok(r))
+        return result_error(st, r, "listing sources", err, errlen);
+    *out = g_ptr_array_new_with_free_func((GDestroyNotify)crm_source_free);
+    for (int i = 0; i < PQntuples(r); i++) {
+        crm_source *s = g_new0(crm_source, 1);
+        s->id = g_ascii_strtoll(PQgetvalue(r, i, 0), NULL, 10);
+        s->workspace = g_strdup(PQgetvalue(r, i, 1));
+        s->workspace_id = g_strdup(PQgetvalue(r, i, 2));
+        s->kind = g_strdup(PQgetvalue(r, i, 3));
+        s->settings = g_strdup(PQgetvalue(r, i, 4));
+        s->state = g_strdup(PQgetvalue(r, i, 5));
+        s->last_sync_at = g_strdup(PQgetvalue(r, i, 6));
+        s->last_error = g_strdup(PQgetvalue(r, i, 7));
+        s->last_error_at = g_strdup(PQgetvalue(r, i, 8));
+        s->lease_holder = g_strdup(PQgetvalue(r, i, 9));
+        s->lease_until = g_strdup(PQgetvalue(r, i, 10));
+        s->stored = atol(PQgetvalue(r, i, 11));
+        s->duplicates = atol(PQgetvalue(r, i, 12));
+        s->skipped = atol(PQgetvalue(r, i, 13));
+        s->failed = atol(PQgetvalue(r, i, 14));
+        g_ptr_array_add(*out, s);
+    }
+    PQclear(r);
+    return 0;
+}
+
+int crm_store_source_lease(crm_store *st, int64_t id, const char *holder, int seconds,
+                           bool *held, char *err, size_t errlen)
+{
+    char ids[24], secs[16];
+    const char *p[3] = { ids, holder, secs };
+    PGresult *r;
+
+    g_snprintf(ids, sizeof ids, "%" G_GINT64_FORMAT, id);
+    g_snprintf(secs, sizeof secs, "%d", seconds);
+    r = run(st, "source_lease", 3, p);
+    if (!tuples_ok(r))
+        return result_error(st, r, "taking the source's lease", err, errlen);
+    *held = PQntuples(r) == 1 && !PQgetisnull(r, 0, 0);
+    PQclear(r);
+    return 0;
+}
+
+int crm_store_source_release(crm_store *st, int64_t id, const char *holder,
+                             char *err, size_t errlen)
+{
+    char ids[24];
+    const char *p[2] = { ids, holder };
+
+    g_snprintf(ids, sizeof ids, "%" G_GINT64_FORMAT, id);
+    return run_command(st, "source_release", 2, p, "releasing the source's lease", NULL,
+                       err, errlen);
+}
+
+int crm_store_source_state(crm_store *st, int64_t id, const char *state, const char *error,
+                           char *err, size_t errlen)
+{
+    char ids[24];
+    const char *p[3] = { ids, state, error };
+
+    g_snprintf(ids, sizeof ids, "%" G_GINT64_FORMAT, id);
+    return run_command(st, "source_state", 3, p, "recording the source's state", NULL,
+                       err, errlen);
+}
+
+int crm_store_source_count(crm_store *st, int64_t id, long stored, long duplicates,
+                           long skipped, long failed, char *err, size_t errlen)
+{
+    char v[5][24];
+    const char *p[5] = { v[0], v[1], v[2], v[3], v[4] };
+
+    if (stored == 0 && duplicates == 0 && skipped == 0 && failed == 0)
+        return 0;
+    g_snprintf(v[0], sizeof v[0], "%" G_GINT64_FORMAT, id);
+    g_snprintf(v[1], sizeof v[1], "%ld", stored);
+    g_snprintf(v[2], sizeof v[2], "%ld", duplicates);
+    g_snprintf(v[3], sizeof v[3], "%ld", skipped);
+    g_snprintf(v[4], sizeof v[4], "%ld", failed);
+    return run_command(st, "source_count", 5, p, "counting the source's messages", NULL,
+                       err, errlen);
+}
+
+int crm_store_source_failure(crm_store *st, int64_t id, const char *folder, const char *ref,
+                             const char *reason, char *err, size_t errlen)
+{
+    char ids[24];
+    const char *p[4] = { ids, folder, ref, reason };
+
+    g_snprintf(ids, sizeof ids, "%" G_GINT64_FORMAT, id);
+    return run_command(st, "source_failure", 4, p, "recording a failed message", NULL,
+                       err, errlen);
+}
+
+int crm_store_source_cursor(crm_store *st, int64_t id, const char *folder, char **state_json,
+                            char *err, size_t errlen)
+{
+    char ids[24];
+    const char *p[2] = { ids, folder };
+    PGresult *r;
+
+    *state_json = NULL;
+    g_snprintf(ids, sizeof ids, "%" G_GINT64_FORMAT, id);
+    r = run(st, "source_cursor", 2, p);
+    if (!tuples_ok(r))
+        return result_error(st, r, "reading the source's cursor", err, errlen);
+    if (PQntuples(r) == 1)
+        *state_json = g_strdup(PQgetvalue(r, 0, 0));
     PQclear(r);
     return 0;
 }

@@ -98,11 +98,69 @@ typedef struct crm_store_item {
 int crm_store_interactions(crm_store *st, const char *workspace_id, bool create_accounts,
                            crm_store_item *items, size_t n, char *err, size_t errlen);
 
+/* Where a source has got to in one folder, stored in the transaction of
+ * the items it covers (nothing lost, nothing doubled: a crash before the
+ * commit re-fetches them, and their dedup keys make that harmless).
+ * failures_json: [{"ref":...,"reason":...}] refused before storing. */
+typedef struct crm_source_cursor {
+    int64_t source_id;
+    const char *folder;
+    const char *state_json;
+    const char *failures_json;	/* NULL: none */
+} crm_source_cursor;
+
+/* As crm_store_interactions(), and the cursor advances in the same
+ * transaction. n may be 0. When an item makes the batch fail and the
+ * items are replayed one by one, the cursor follows them in a last
+ * transaction of its own. */
+int crm_store_interactions_at(crm_store *st, const char *workspace_id, bool create_accounts,
+                              crm_store_item *items, size_t n, const crm_source_cursor *cursor,
+                              char *err, size_t errlen);
+
 /* Mark the workspace's contact with this address as bouncing; *marked
  * tells whether such a contact existed. */
 int crm_store_mark_bounce(crm_store *st, const char *workspace_id, const char *email,
                           const char *status, const char *diagnostic, int64_t at,
                           bool *marked, char *err, size_t errlen);
+
+/* ---- sources: connected mailboxes and calendars ---- */
+typedef struct crm_source {
+    int64_t id;
+    char *workspace, *workspace_id, *kind;
+    char *settings;		/* JSON object; secrets are file paths, never values */
+    char *state;		/* new, syncing, idle, error */
+    char *last_sync_at, *last_error, *last_error_at;	/* "" when never */
+    char *lease_holder, *lease_until;			/* "" when free */
+    long stored, duplicates, skipped, failed;
+} crm_source;
+
+void crm_source_free(crm_source *s);
+
+int crm_store_source_add(crm_store *st, const char *workspace, const char *kind,
+                         const char *settings_json, int64_t *id, char *err, size_t errlen);
+/* CRM_STORE_NOT_FOUND when there is no such source. */
+int crm_store_source_remove(crm_store *st, int64_t id, char *err, size_t errlen);
+/* *out: GPtrArray of crm_source*, by id; kind NULL for all kinds. */
+int crm_store_source_list(crm_store *st, const char *kind, GPtrArray **out,
+                          char *err, size_t errlen);
+/* Take or renew the lease for seconds: *held tells whether we hold it.
+ * A source that no longer exists is not held. */
+int crm_store_source_lease(crm_store *st, int64_t id, const char *holder, int seconds,
+                           bool *held, char *err, size_t errlen);
+int crm_store_source_release(crm_store *st, int64_t id, const char *holder,
+                             char *err, size_t errlen);
+/* state "syncing", "idle" (a sync completed: last_sync_at is now) or
+ * "error" (error is kept in last_error with its time). */
+int crm_store_source_state(crm_store *st, int64_t id, const char *state, const char *error,
+                           char *err, size_t errlen);
+int crm_store_source_count(crm_store *st, int64_t id, long stored, long duplicates,
+                           long skipped, long failed, char *err, size_t errlen);
+/* A message refused after its batch was sent (the store rejected it). */
+int crm_store_source_failure(crm_store *st, int64_t id, const char *folder, const char *ref,
+                             const char *reason, char *err, size_t errlen);
+/* *state_json: the folder's cursor, or NULL when it has none yet. */
+int crm_store_source_cursor(crm_store *st, int64_t id, const char *folder, char **state_json,
+                            char *err, size_t errlen);
 
 /* UTC "YYYY-MM-DD HH:MM:SS+00" for a unix time, as PostgreSQL reads it. */
 void crm_store_format_time(int64_t t, char out[32]);

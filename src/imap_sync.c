@@ -1,0 +1,599 @@
+/*
+ * NAME
+ *	imap_sync 3 - keep one connected mailbox in step with the CRM
+ * DESCRIPTION
+ *	See imap_sync.h. One thread per source; it owns its database
+ *	connection, its IMAP connection and its pipeline.
+ */
+#include <string.h>
+#include <time.h>
+#include <glib.h>
+#include <jansson.h>
+
+#include "db.h"
+#include "imap_sync.h"
+#include "log.h"
+#include "pipeline.h"
+#include "store.h"
+
+/* UIDs per chunk: one cursor advance, one SIZE and (a few) FETCH commands */
+#define CHUNK_UIDS		200
+/* bytes of mail one FETCH may bring into memory */
+#define FETCH_BYTES		(32u * 1024 * 1024)
+/* a password or token file larger than this is not one */
+#define MAX_SECRET_BYTES	16384
+/* RFC 2177: re-issue IDLE before 29 minutes */
+#define IDLE_MAX_S		(25 * 60)
+
+/* ---- settings ---------------------------------------------------------- */
+
+static const char *security_name(crm_imap_security s)
+{
+    return s == CRM_IMAP_TLS ? "tls" : s == CRM_IMAP_STARTTLS ? "starttls" : "plain";
+}
+
+void crm_imap_settings_clear(crm_imap_settings *s)
+{
+    g_free(s->host);
+    g_free(s->user);
+    g_free(s->owner);
+    g_free(s->secret_file);
+    g_strfreev(s->folders);
+    g_free(s->ca_file);
+    memset(s, 0, sizeof *s);
+}
+
+char *crm_imap_settings_json(const crm_imap_settings *s)
+{
+    json_t *o = json_object(), *f = json_array();
+    char *out, *copy;
+
+    json_object_set_new(o, "host", json_string(s->host));
+    json_object_set_new(o, "port", json_integer(s->port));
+    json_object_set_new(o, "security", json_string(security_name(s->security)));
+    json_object_set_new(o, "user", json_string(s->user));
+    json_object_set_new(o, "owner", json_string(s->owner));
+    json_object_set_new(o, "auth", json_string(s->xoauth2 ? "xoauth2" : "password"));
+    json_object_set_new(o, "secret_file", json_string(s->secret_file));
+    for (char **p = s->folders; p != NULL && *p != NULL; p++)
+        json_array_append_new(f, json_string(*p));
+    json_object_set_new(o, "folders", f);
+    json_object_set_new(o, "since", json_integer(s->since));
+    if (s->ca_file != NULL)
+        json_object_set_new(o, "ca_file", json_string(s->ca_file));
+    out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(o);
+    copy = g_strdup(out);
+    free(out);
+    return copy;
+}
+
+static char *json_str(json_t *o, const char *key)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+
+    return v != NULL && *v ? g_strdup(v) : NULL;
+}
+
+int crm_imap_settings_parse(const char *json, crm_imap_settings *s, char *err, size_t errlen)
+{
+    json_error_t je;
+    json_t *o = json_loads(json, 0, &je), *f;
+    const char *sec, *auth;
+
+    memset(s, 0, sizeof *s);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return crm_err_set(err, errlen, "source settings are not a JSON object: %s", je.text);
+    }
+    s->host = json_str(o, "host");
+    s->user = json_str(o, "user");
+    s->owner = json_str(o, "owner");
+    s->secret_file = json_str(o, "secret_file");
+    s->ca_file = json_str(o, "ca_file");
+    s->port = (unsigned)json_integer_value(json_object_get(o, "port"));
+    s->since = json_integer_value(json_object_get(o, "since"));
+    sec = json_string_value(json_object_get(o, "security"));
+    auth = json_string_value(json_object_get(o, "auth"));
+    s->security = g_strcmp0(sec, "plain") == 0 ? CRM_IMAP_PLAIN
+                : g_strcmp0(sec, "starttls") == 0 ? CRM_IMAP_STARTTLS : CRM_IMAP_TLS;
+    s->xoauth2 = g_strcmp0(auth, "xoauth2") == 0;
+    f = json_object_get(o, "folders");
+    {
+        GPtrArray *names = g_ptr_array_new();
+        for (size_t i = 0; i < json_array_size(f); i++) {
+            const char *n = json_string_value(json_array_get(f, i));
+            if (n != NULL && *n)
+                g_ptr_array_add(names, g_strdup(n));
+        }
+        if (names->len == 0)
+            g_ptr_array_add(names, g_strdup("INBOX"));
+        g_ptr_array_add(names, NULL);
+        s->folders = (char **)g_ptr_array_free(names, FALSE);
+    }
+    json_decref(o);
+    if (s->host == NULL || s->user == NULL || s->secret_file == NULL) {
+        crm_imap_settings_clear(s);
+        return crm_err_set(err, errlen, "source settings lack host, user or secret_file");
+    }
+    return 0;
+}
+
+/* ---- one sync ---------------------------------------------------------- */
+
+typedef struct sync_ctx {
+    const crm_config *cfg;
+    int64_t id;
+    const char *holder;
+    volatile gint *stop;
+    crm_store *store;
+    crm_imap *imap;
+    crm_imap_settings set;
+    crm_workspace *ws;
+    crm_pipeline *pipe;
+    const char *folder;		/* being synced */
+    GPtrArray *failures;	/* "ref\treason" of the current chunk */
+    long stored, duplicates, skipped, failed;
+    bool db_failed;		/* reconnect the database before going on */
+    gint64 lease_renewed;	/* monotonic µs */
+    bool lease_lost;
+    char err[1024];		/* why the last attempt failed */
+} sync_ctx;
+
+static bool stopping(sync_ctx *x)
+{
+    return g_atomic_int_get(x->stop) != 0 || x->lease_lost;
+}
+
+static void on_outcome(void *ctx, const char *ref, crm_outcome outcome, const char *reason)
+{
+    sync_ctx *x = ctx;
+
+    switch (outcome) {
+    case CRM_OUTCOME_INGESTED:
+        x->stored++;
+        break;
+    case CRM_OUTCOME_DUPLICATE:
+        x->duplicates++;
+        break;
+    case CRM_OUTCOME_SKIPPED:
+        x->skipped++;
+        break;
+    case CRM_OUTCOME_FAILED:
+        x->failed++;
+        crm_log(CRM_LOG_WARN, "source %" G_GINT64_FORMAT ": %s %s: %s", x->id, x->folder, ref,
+                reason != NULL ? reason : "failed");
+        g_ptr_array_add(x->failures, g_strdup_printf("%s\t%s", ref, reason ? reason : "failed"));
+        break;
+    }
+}
+
+/* Renew the lease when a third of it has passed. false: lost (another
+ * gateway took it, or the source was removed) or the database failed. */
+static bool keep_lease(sync_ctx *x, bool now)
+{
+    gint64 t = g_get_monotonic_time();
+    bool held = false;
+
+    if (x->store == NULL)
+        return true;
+    if (!now && t - x->lease_renewed < (gint64)x->cfg->source_lease * G_USEC_PER_SEC / 3)
+        return true;
+    if (crm_store_source_lease(x->store, x->id, x->holder, (int)x->cfg->source_lease, &held,
+                               x->err, sizeof x->err) < 0) {
+        x->db_failed = true;
+        return false;
+    }
+    x->lease_renewed = t;
+    if (!held) {
+        crm_log(CRM_LOG_INFO, "source %" G_GINT64_FORMAT ": lease held elsewhere or source "
+                "removed; stopping here", x->id);
+        x->lease_lost = true;
+    }
+    return held;
+}
+
+/* The failures gathered so far, as crmgate_source_advance() takes them. */
+static char *take_failures(sync_ctx *x)
+{
+    json_t *a = json_array();
+    char *out, *copy;
+
+    for (guint i = 0; i < x->failures->len; i++) {
+        char **f = g_strsplit(g_ptr_array_index(x->failures, i), "\t", 2);
+        json_t *o = json_object();
+        json_object_set_new(o, "ref", json_string(f[0]));
+        json_object_set_new(o, "reason", json_string(f[1] ? f[1] : ""));
+        json_array_append_new(a, o);
+        g_strfreev(f);
+    }
+    g_ptr_array_set_size(x->failures, 0);
+    out = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    copy = g_strdup(out);
+    free(out);
+    return copy;
+}
+
+/* Store what the pipeline holds and move the folder's cursor. */
+static int advance(sync_ctx *x, uint32_t uidvalidity, uint32_t last_uid, char *err, size_t errlen)
+{
+    char state[96];
+    char *failures = take_failures(x);
+    crm_source_cursor cur = { x->id, x->folder, state, failures };
+    int rc;
+
+    g_snprintf(state, sizeof state, "{\"uidvalidity\": %u, \"last_uid\": %u}", uidvalidity,
+               last_uid);
+    rc = crm_pipeline_flush_at(x->pipe, &cur, err, errlen);
+    g_free(failures);
+    if (rc < 0) {
+        x->db_failed = true;
+        return -1;
+    }
+    /* items the store refused reach on_outcome() during the flush */
+    for (guint i = 0; i < x->failures->len; i++) {
+        char **f = g_strsplit(g_ptr_array_index(x->failures, i), "\t", 2);
+        char e2[256];
+        (void)crm_store_source_failure(x->store, x->id, x->folder, f[0], f[1] ? f[1] : "",
+                                       e2, sizeof e2);
+        g_strfreev(f);
+    }
+    g_ptr_array_set_size(x->failures, 0);
+    if (crm_store_source_count(x->store, x->id, x->stored, x->duplicates, x->skipped, x->failed,
+                               err, errlen) < 0) {
+        x->db_failed = true;
+        return -1;
+    }
+    x->stored = x->duplicates = x->skipped = x->failed = 0;
+    return 0;
+}
+
+static void on_message(void *ctx, uint32_t uid, const char *raw, size_t len)
+{
+    sync_ctx *x = ctx;
+    char ref[32], err[512];
+
+    g_snprintf(ref, sizeof ref, "UID %u", uid);
+    if (x->db_failed)
+        return;
+    if (crm_pipeline_submit(x->pipe, raw, len, ref, (int64_t)time(NULL), err, sizeof err) < 0) {
+        crm_log(CRM_LOG_WARN, "source %" G_GINT64_FORMAT ": %s", x->id, err);
+        x->db_failed = true;
+    }
+}
+
+/* Fetch one chunk of UIDs: sizes first, so that an oversized message is
+ * refused without being read, then the bodies in bounded FETCHes. */
+static int fetch_chunk(sync_ctx *x, const uint32_t *uids, size_t n, char *err, size_t errlen)
+{
+    uint32_t *sizes = g_new(uint32_t, n);
+    size_t max = x->cfg->limits.max_message_bytes;
+    GArray *batch = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    size_t bytes = 0;
+    int rc = -1;
+
+    if (crm_imap_sizes(x->imap, uids, n, sizes, err, errlen) < 0)
+        goto out;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n) {
+            char ref[32], why[128];
+            if (sizes[i] == 0)
+                continue;	/* expunged since the search */
+            if (max > 0 && sizes[i] > max) {
+                g_snprintf(ref, sizeof ref, "UID %u", uids[i]);
+                g_snprintf(why, sizeof why, "message of %u bytes exceeds max_message_size (%zu)",
+                           sizes[i], max);
+                on_outcome(x, ref, CRM_OUTCOME_FAILED, why);
+                continue;
+            }
+        }
+        if (batch->len > 0 && (i == n || bytes + sizes[i] > FETCH_BYTES)) {
+            if (crm_imap_fetch(x->imap, (uint32_t *)(void *)batch->data, batch->len, on_message,
+                               x, err, errlen) < 0)
+                goto out;
+            if (x->db_failed) {
+                crm_err_set(err, errlen, "the database is unreachable");
+                goto out;
+            }
+            g_array_set_size(batch, 0);
+            bytes = 0;
+        }
+        if (i < n) {
+            g_array_append_val(batch, uids[i]);
+            bytes += sizes[i];
+        }
+    }
+    rc = 0;
+out:
+    g_array_free(batch, TRUE);
+    g_free(sizes);
+    return rc;
+}
+
+static int parse_cursor(const char *json, uint32_t *uidvalidity, uint32_t *last_uid)
+{
+    json_t *o = json_loads(json, 0, NULL);
+
+    *uidvalidity = (uint32_t)json_integer_value(json_object_get(o, "uidvalidity"));
+    *last_uid = (uint32_t)json_integer_value(json_object_get(o, "last_uid"));
+    json_decref(o);
+    return *uidvalidity != 0 ? 0 : -1;
+}
+
+static int sync_folder(sync_ctx *x, const char *folder, char *err, size_t errlen)
+{
+    crm_imap_folder info;
+    char *state = NULL;
+    uint32_t validity = 0, last_uid = 0, top;
+    int64_t since = 0;
+    GArray *uids = NULL;
+    int rc = -1;
+
+    x->folder = folder;
+    if (crm_imap_select(x->imap, folder, &info, err, errlen) < 0)
+        return -1;
+    if (crm_store_source_cursor(x->store, x->id, folder, &state, err, errlen) < 0) {
+        x->db_failed = true;
+        return -1;
+    }
+    if (state == NULL || parse_cursor(state, &validity, &last_uid) < 0) {
+        since = x->set.since;
+        last_uid = 0;
+    } else if (validity != info.uidvalidity) {
+        crm_log(CRM_LOG_WARN, "source %" G_GINT64_FORMAT ": %s: UIDVALIDITY changed from %u "
+                "to %u: syncing it again (stored mail is recognised, not doubled)",
+                x->id, folder, validity, info.uidvalidity);
+        since = x->set.since;
+        last_uid = 0;
+    } else if (info.uidnext != 0 && info.uidnext <= last_uid + 1) {
+        g_free(state);
+        return 0;	/* nothing new */
+    }
+    g_free(state);
+    if (crm_imap_uids_after(x->imap, last_uid, since, &uids, err, errlen) < 0)
+        return -1;
+    if (uids->len > 0)
+        crm_log(CRM_LOG_INFO, "source %" G_GINT64_FORMAT ": %s: %u new messages", x->id, folder,
+                uids->len);
+    top = last_uid;
+    for (guint i = 0; i < uids->len; i += CHUNK_UIDS) {
+        size_t n = MIN((guint)CHUNK_UIDS, uids->len - i);
+        const uint32_t *chunk = &g_array_index(uids, uint32_t, i);
+
+        if (stopping(x) || !keep_lease(x, false)) {
+            rc = 0;
+            goto out;
+        }
+        if (fetch_chunk(x, chunk, n, err, errlen) < 0)
+            goto out;
+        top = chunk[n - 1];
+        if (advance(x, info.uidvalidity, top, err, errlen) < 0)
+            goto out;
+    }
+    /* Mail that the "since" window left out lies below UIDNEXT: later
+     * syncs start there, not at the last message taken. */
+    if (info.uidnext > 0 && info.uidnext - 1 > top)
+        top = info.uidnext - 1;
+    if (advance(x, info.uidvalidity, top, err, errlen) < 0)
+        goto out;
+    rc = 0;
+out:
+    g_array_free(uids, TRUE);
+    return rc;
+}
+
+static char *read_secret(const char *path, char *err, size_t errlen)
+{
+    char *data = NULL;
+    gsize len = 0;
+    GError *e = NULL;
+
+    if (!g_file_get_contents(path, &data, &len, &e)) {
+        crm_err_set(err, errlen, "reading the secret file: %s", e->message);
+        g_error_free(e);
+        return NULL;
+    }
+    if (len > MAX_SECRET_BYTES || memchr(data, '\0', len) != NULL) {
+        g_free(data);
+        crm_err_set(err, errlen, "secret file %s does not hold a password or token", path);
+        return NULL;
+    }
+    return g_strchomp(data);
+}
+
+static int connect_mailbox(sync_ctx *x, char *err, size_t errlen)
+{
+    char *secret = read_secret(x->set.secret_file, err, errlen);
+    crm_imap_account a = {
+        x->set.host, (uint16_t)x->set.port, x->set.security, x->set.user, x->set.xoauth2,
+        secret, x->set.ca_file, (int)x->cfg->source_timeout
+    };
+
+    if (secret == NULL)
+        return -1;
+    x->imap = crm_imap_connect(&a, err, errlen);
+    memset(secret, 0, strlen(secret));
+    g_free(secret);
+    return x->imap != NULL ? 0 : -1;
+}
+
+/* Sleep up to secs, waking for stop, renewing the lease. */
+static void pause_for(sync_ctx *x, double secs)
+{
+    gint64 until = g_get_monotonic_time() + (gint64)(secs * G_USEC_PER_SEC);
+
+    while (!stopping(x) && g_get_monotonic_time() < until) {
+        g_usleep(200 * 1000);
+        if (!x->db_failed && !keep_lease(x, false))
+            return;
+    }
+}
+
+/* Wait for new mail: IDLE on the first folder, else sleep. Returns 0
+ * when it is time to sync again, -1 on a connection error. */
+static int wait_for_mail(sync_ctx *x, char *err, size_t errlen)
+{
+    crm_imap_folder info;
+    gint64 start = g_get_monotonic_time();
+    gint64 poll_us = (gint64)MAX(x->cfg->source_poll, 1u) * G_USEC_PER_SEC;
+    bool others = x->set.folders[0] != NULL && x->set.folders[1] != NULL;
+    int r = 0;
+
+    if (!crm_imap_has_idle(x->imap)) {
+        pause_for(x, (double)MAX(x->cfg->source_poll, 1u));
+        return 0;
+    }
+    if (crm_imap_select(x->imap, x->set.folders[0], &info, err, errlen) < 0 ||
+        crm_imap_idle_start(x->imap, err, errlen) < 0)
+        return -1;
+    while (!stopping(x)) {
+        gint64 waited = g_get_monotonic_time() - start;
+        if (waited >= (gint64)IDLE_MAX_S * G_USEC_PER_SEC || (others && waited >= poll_us))
+            break;
+        r = crm_imap_idle_wait(x->imap, 1000, err, errlen);
+        if (r != 0)
+            break;
+        if (!keep_lease(x, false))
+            break;
+    }
+    if (r < 0)
+        return -1;
+    return crm_imap_idle_done(x->imap, err, errlen);
+}
+
+static void record_state(sync_ctx *x, const char *state, const char *error)
+{
+    char err[512];
+
+    if (x->store == NULL || x->db_failed)
+        return;
+    if (crm_store_source_state(x->store, x->id, state, error, err, sizeof err) < 0) {
+        crm_log(CRM_LOG_WARN, "source %" G_GINT64_FORMAT ": %s", x->id, err);
+        x->db_failed = true;
+    }
+}
+
+/* Load what a sync needs from the database; 1 when the source is gone. */
+static int load_source(sync_ctx *x, char *err, size_t errlen)
+{
+    GPtrArray *list = NULL;
+    crm_source *src = NULL;
+    int rc;
+
+    if (crm_store_source_list(x->store, "imap", &list, err, errlen) < 0) {
+        x->db_failed = true;
+        return -1;
+    }
+    for (guint i = 0; i < list->len && src == NULL; i++)
+        if (((crm_source *)g_ptr_array_index(list, i))->id == x->id)
+            src = g_ptr_array_index(list, i);
+    if (src == NULL) {
+        g_ptr_array_unref(list);
+        return 1;
+    }
+    crm_imap_settings_clear(&x->set);
+    if (crm_imap_settings_parse(src->settings, &x->set, err, errlen) < 0) {
+        g_ptr_array_unref(list);
+        return -1;
+    }
+    g_clear_pointer(&x->ws, crm_workspace_free);
+    rc = crm_store_workspace_load(x->store, src->workspace, &x->ws, err, errlen);
+    g_ptr_array_unref(list);
+    if (rc != 0) {
+        x->db_failed = rc < 0;
+        return -1;
+    }
+    return 0;
+}
+
+static void close_db(sync_ctx *x)
+{
+    g_clear_pointer(&x->pipe, crm_pipeline_free);
+    g_clear_pointer(&x->store, crm_store_close);
+}
+
+static int open_db(sync_ctx *x, char *err, size_t errlen)
+{
+    PGconn *conn = crm_db_connect(x->cfg, 0, err, errlen);
+
+    if (conn == NULL)
+        return -1;
+    x->store = crm_store_open(conn, err, errlen);
+    if (x->store == NULL)
+        return -1;
+    x->db_failed = false;
+    return 0;
+}
+
+void crm_imap_sync_run(const crm_config *cfg, int64_t source_id, const char *holder,
+                       volatile gint *stop)
+{
+    sync_ctx x = { .cfg = cfg, .id = source_id, .holder = holder, .stop = stop };
+    unsigned attempt = 0;
+
+    x.failures = g_ptr_array_new_with_free_func(g_free);
+    while (!stopping(&x)) {
+        int rc;
+
+        if (x.store == NULL && open_db(&x, x.err, sizeof x.err) < 0)
+            goto retry;
+        if (!keep_lease(&x, true))
+            goto retry;
+        rc = load_source(&x, x.err, sizeof x.err);
+        if (rc == 1)
+            break;	/* removed */
+        if (rc < 0)
+            goto retry;
+        if (connect_mailbox(&x, x.err, sizeof x.err) < 0)
+            goto retry;
+        crm_log(CRM_LOG_INFO, "source %" G_GINT64_FORMAT ": connected to %s as %s", x.id,
+                x.set.host, x.set.user);
+        {
+            crm_pipeline_opts o = {
+                "imap", cfg->create_accounts, cfg->limits, cfg->storage_dir,
+                MIN(cfg->batch_size, (unsigned)CHUNK_UIDS)
+            };
+            x.pipe = crm_pipeline_new(x.store, x.ws, &o, on_outcome, &x);
+        }
+        while (!stopping(&x)) {
+            record_state(&x, "syncing", NULL);
+            for (char **f = x.set.folders; *f != NULL && !stopping(&x); f++)
+                if (sync_folder(&x, *f, x.err, sizeof x.err) < 0)
+                    goto retry;
+            if (stopping(&x))
+                break;
+            record_state(&x, "idle", NULL);
+            attempt = 0;
+            if (wait_for_mail(&x, x.err, sizeof x.err) < 0)
+                goto retry;
+        }
+        break;
+retry:
+        if (stopping(&x))
+            break;
+        crm_log(CRM_LOG_WARN, "source %" G_GINT64_FORMAT ": %s", x.id, x.err);
+        record_state(&x, "error", x.err);
+        g_clear_pointer(&x.pipe, crm_pipeline_free);
+        g_clear_pointer(&x.imap, crm_imap_close);
+        if (x.db_failed)
+            close_db(&x);
+        {
+            /* exponential backoff, full jitter on its upper half */
+            double ceiling = MIN((double)cfg->source_backoff_max, (double)(1u << MIN(attempt, 16u)));
+            double delay = ceiling / 2 + g_random_double() * ceiling / 2;
+            attempt++;
+            pause_for(&x, delay);
+        }
+    }
+    g_clear_pointer(&x.pipe, crm_pipeline_free);
+    g_clear_pointer(&x.imap, crm_imap_close);
+    if (x.store != NULL && !x.lease_lost) {
+        char e2[256];
+        (void)crm_store_source_release(x.store, x.id, holder, e2, sizeof e2);
+    }
+    close_db(&x);
+    g_clear_pointer(&x.ws, crm_workspace_free);
+    crm_imap_settings_clear(&x.set);
+    g_ptr_array_unref(x.failures);
+}
