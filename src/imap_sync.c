@@ -126,12 +126,14 @@ typedef struct sync_ctx {
     int64_t id;
     const char *holder;
     volatile gint *stop;
-    crm_store *store;
+    crm_store *store;		/* the pipeline's: rows and cursors */
+    crm_store *ctl;		/* ours: lease, state, counts, while a batch commits */
     crm_imap *imap;
     crm_imap_settings set;
     crm_workspace *ws;
     crm_pipeline *pipe;
     const char *folder;		/* being synced */
+    char folder_url[1024];	/* RFC 5092 IMAP URL of the folder, for refs */
     GPtrArray *failures;	/* "ref\treason" of the current chunk */
     long stored, duplicates, skipped, failed;
     bool db_failed;		/* reconnect the database before going on */
@@ -175,11 +177,11 @@ static bool keep_lease(sync_ctx *x, bool now)
     gint64 t = g_get_monotonic_time();
     bool held = false;
 
-    if (x->store == NULL)
+    if (x->ctl == NULL)
         return true;
     if (!now && t - x->lease_renewed < (gint64)x->cfg->source_lease * G_USEC_PER_SEC / 3)
         return true;
-    if (crm_store_source_lease(x->store, x->id, x->holder, (int)x->cfg->source_lease, &held,
+    if (crm_store_source_lease(x->ctl, x->id, x->holder, (int)x->cfg->source_lease, &held,
                                x->err, sizeof x->err) < 0) {
         x->db_failed = true;
         return false;
@@ -215,8 +217,12 @@ static char *take_failures(sync_ctx *x)
     return copy;
 }
 
-/* Store what the pipeline holds and move the folder's cursor. */
-static int advance(sync_ctx *x, uint32_t uidvalidity, uint32_t last_uid, char *err, size_t errlen)
+/* Hand the pipeline's rows to the store with the folder's new cursor.
+ * Not final: the commit runs while the next chunk is fetched. Final:
+ * wait for it. Counts and late failures go through the control
+ * connection, the data connection being busy. */
+static int advance(sync_ctx *x, uint32_t uidvalidity, uint32_t last_uid, bool final,
+                   char *err, size_t errlen)
 {
     char state[96];
     char *failures = take_failures(x);
@@ -225,22 +231,25 @@ static int advance(sync_ctx *x, uint32_t uidvalidity, uint32_t last_uid, char *e
 
     g_snprintf(state, sizeof state, "{\"uidvalidity\": %u, \"last_uid\": %u}", uidvalidity,
                last_uid);
-    rc = crm_pipeline_flush_at(x->pipe, &cur, err, errlen);
+    if (final)
+        rc = crm_pipeline_flush_at(x->pipe, &cur, err, errlen);
+    else
+        rc = crm_pipeline_send_at(x->pipe, &cur, err, errlen);
     g_free(failures);
     if (rc < 0) {
         x->db_failed = true;
         return -1;
     }
-    /* items the store refused reach on_outcome() during the flush */
+    /* items the store refused were reported while collecting their batch */
     for (guint i = 0; i < x->failures->len; i++) {
         char **f = g_strsplit(g_ptr_array_index(x->failures, i), "\t", 2);
         char e2[256];
-        (void)crm_store_source_failure(x->store, x->id, x->folder, f[0], f[1] ? f[1] : "",
+        (void)crm_store_source_failure(x->ctl, x->id, x->folder, f[0], f[1] ? f[1] : "",
                                        e2, sizeof e2);
         g_strfreev(f);
     }
     g_ptr_array_set_size(x->failures, 0);
-    if (crm_store_source_count(x->store, x->id, x->stored, x->duplicates, x->skipped, x->failed,
+    if (crm_store_source_count(x->ctl, x->id, x->stored, x->duplicates, x->skipped, x->failed,
                                err, errlen) < 0) {
         x->db_failed = true;
         return -1;
@@ -252,11 +261,11 @@ static int advance(sync_ctx *x, uint32_t uidvalidity, uint32_t last_uid, char *e
 static void on_message(void *ctx, uint32_t uid, const char *raw, size_t len)
 {
     sync_ctx *x = ctx;
-    char ref[32], err[512];
+    char ref[1200], err[512];
 
-    g_snprintf(ref, sizeof ref, "UID %u", uid);
     if (x->db_failed)
         return;
+    g_snprintf(ref, sizeof ref, "%s;UID=%u", x->folder_url, uid);
     if (crm_pipeline_submit(x->pipe, raw, len, ref, (int64_t)time(NULL), err, sizeof err) < 0) {
         crm_log(CRM_LOG_WARN, "source %" G_GINT64_FORMAT ": %s", x->id, err);
         x->db_failed = true;
@@ -277,11 +286,11 @@ static int fetch_chunk(sync_ctx *x, const uint32_t *uids, size_t n, char *err, s
         goto out;
     for (size_t i = 0; i <= n; i++) {
         if (i < n) {
-            char ref[32], why[128];
+            char ref[1200], why[128];
             if (sizes[i] == 0)
                 continue;	/* expunged since the search */
             if (max > 0 && sizes[i] > max) {
-                g_snprintf(ref, sizeof ref, "UID %u", uids[i]);
+                g_snprintf(ref, sizeof ref, "%s;UID=%u", x->folder_url, uids[i]);
                 g_snprintf(why, sizeof why, "message of %u bytes exceeds max_message_size (%zu)",
                            sizes[i], max);
                 on_outcome(x, ref, CRM_OUTCOME_FAILED, why);
@@ -331,9 +340,17 @@ static int sync_folder(sync_ctx *x, const char *folder, char *err, size_t errlen
     int rc = -1;
 
     x->folder = folder;
+    {
+        char *user = g_uri_escape_string(x->set.user, NULL, FALSE);
+        char *path = g_uri_escape_string(folder, "/", FALSE);
+        g_snprintf(x->folder_url, sizeof x->folder_url, "imap://%s@%s:%u/%s", user, x->set.host,
+                   x->set.port ? x->set.port : x->set.security == CRM_IMAP_TLS ? 993 : 143, path);
+        g_free(user);
+        g_free(path);
+    }
     if (crm_imap_select(x->imap, folder, &info, err, errlen) < 0)
         return -1;
-    if (crm_store_source_cursor(x->store, x->id, folder, &state, err, errlen) < 0) {
+    if (crm_store_source_cursor(x->ctl, x->id, folder, &state, err, errlen) < 0) {
         x->db_failed = true;
         return -1;
     }
@@ -368,14 +385,14 @@ static int sync_folder(sync_ctx *x, const char *folder, char *err, size_t errlen
         if (fetch_chunk(x, chunk, n, err, errlen) < 0)
             goto out;
         top = chunk[n - 1];
-        if (advance(x, info.uidvalidity, top, err, errlen) < 0)
+        if (advance(x, info.uidvalidity, top, false, err, errlen) < 0)
             goto out;
     }
     /* Mail that the "since" window left out lies below UIDNEXT: later
      * syncs start there, not at the last message taken. */
     if (info.uidnext > 0 && info.uidnext - 1 > top)
         top = info.uidnext - 1;
-    if (advance(x, info.uidvalidity, top, err, errlen) < 0)
+    if (advance(x, info.uidvalidity, top, true, err, errlen) < 0)
         goto out;
     rc = 0;
 out:
@@ -466,9 +483,9 @@ static void record_state(sync_ctx *x, const char *state, const char *error)
 {
     char err[512];
 
-    if (x->store == NULL || x->db_failed)
+    if (x->ctl == NULL || x->db_failed)
         return;
-    if (crm_store_source_state(x->store, x->id, state, error, err, sizeof err) < 0) {
+    if (crm_store_source_state(x->ctl, x->id, state, error, err, sizeof err) < 0) {
         crm_log(CRM_LOG_WARN, "source %" G_GINT64_FORMAT ": %s", x->id, err);
         x->db_failed = true;
     }
@@ -481,7 +498,7 @@ static int load_source(sync_ctx *x, char *err, size_t errlen)
     crm_source *src = NULL;
     int rc;
 
-    if (crm_store_source_list(x->store, "imap", &list, err, errlen) < 0) {
+    if (crm_store_source_list(x->ctl, "imap", &list, err, errlen) < 0) {
         x->db_failed = true;
         return -1;
     }
@@ -498,7 +515,7 @@ static int load_source(sync_ctx *x, char *err, size_t errlen)
         return -1;
     }
     g_clear_pointer(&x->ws, crm_workspace_free);
-    rc = crm_store_workspace_load(x->store, src->workspace, &x->ws, err, errlen);
+    rc = crm_store_workspace_load(x->ctl, src->workspace, &x->ws, err, errlen);
     g_ptr_array_unref(list);
     if (rc != 0) {
         x->db_failed = rc < 0;
@@ -511,17 +528,22 @@ static void close_db(sync_ctx *x)
 {
     g_clear_pointer(&x->pipe, crm_pipeline_free);
     g_clear_pointer(&x->store, crm_store_close);
+    g_clear_pointer(&x->ctl, crm_store_close);
 }
 
 static int open_db(sync_ctx *x, char *err, size_t errlen)
 {
-    PGconn *conn = crm_db_connect(x->cfg, 0, err, errlen);
+    PGconn *data = crm_db_connect(x->cfg, 0, err, errlen), *ctl;
 
-    if (conn == NULL)
+    if (data == NULL)
         return -1;
-    x->store = crm_store_open(conn, err, errlen);
-    if (x->store == NULL)
+    if ((x->store = crm_store_open(data, err, errlen)) == NULL)
         return -1;
+    if ((ctl = crm_db_connect(x->cfg, 0, err, errlen)) == NULL ||
+        (x->ctl = crm_store_open(ctl, err, errlen)) == NULL) {
+        close_db(x);
+        return -1;
+    }
     x->db_failed = false;
     return 0;
 }
@@ -588,9 +610,9 @@ retry:
     }
     g_clear_pointer(&x.pipe, crm_pipeline_free);
     g_clear_pointer(&x.imap, crm_imap_close);
-    if (x.store != NULL && !x.lease_lost) {
+    if (x.ctl != NULL && !x.lease_lost) {
         char e2[256];
-        (void)crm_store_source_release(x.store, x.id, holder, e2, sizeof e2);
+        (void)crm_store_source_release(x.ctl, x.id, holder, e2, sizeof e2);
     }
     close_db(&x);
     g_clear_pointer(&x.ws, crm_workspace_free);

@@ -270,6 +270,12 @@ int crm_pipeline_flush(crm_pipeline *p, char *err, size_t errlen)
     return crm_pipeline_flush_at(p, NULL, err, errlen);
 }
 
+int crm_pipeline_send_at(crm_pipeline *p, const crm_source_cursor *cursor,
+                         char *err, size_t errlen)
+{
+    return send_batch_at(p, cursor, err, errlen);
+}
+
 int crm_pipeline_flush_at(crm_pipeline *p, const crm_source_cursor *cursor,
                           char *err, size_t errlen)
 {

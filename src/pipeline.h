@@ -66,6 +66,11 @@ int crm_pipeline_flush(crm_pipeline *p, char *err, size_t errlen);
  * batch (even an empty one): everything submitted before is covered. */
 int crm_pipeline_flush_at(crm_pipeline *p, const crm_source_cursor *cursor,
                           char *err, size_t errlen);
+/* The same, without waiting for that batch's commit (at most one batch
+ * is in flight: this waits for the previous one). Outcomes are reported
+ * by the next submit, send or flush. */
+int crm_pipeline_send_at(crm_pipeline *p, const crm_source_cursor *cursor,
+                         char *err, size_t errlen);
 void crm_pipeline_free(crm_pipeline *p);
 
 /* Earliest Date we believe; anything older is a broken clock. */
