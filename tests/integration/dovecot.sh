@@ -8,6 +8,8 @@
 #   dovecot_deliver U FOLDER FILE...   drop messages into a folder
 #   dovecot_recreate U FOLDER          delete and recreate a folder with
 #                                      the same messages: new UIDVALIDITY
+#   dovecot_enable_oauth2 TOKEN EMAIL  (before start) XOAUTH2 logins with
+#                                      TOKEN are EMAIL's
 # Sets DOVECOT_PORT (STARTTLS/plain), DOVECOT_TLS_PORT, DOVECOT_CA.
 
 DOVECOT_DIR="$WORK/dovecot"
@@ -109,7 +111,8 @@ dovecot_start() {
     return 1
 }
 
-dovecot_stop() {
+dovecot_stop() {	# [all]: the OAuth2 token check too
+    [ -z "$DOVECOT_OAUTH_PID" ] || [ "${1:-}" != all ] || kill "$DOVECOT_OAUTH_PID" 2>/dev/null
     # the master's SIGTERM ends its children too; quicker than doveadm
     kill "$(cat "$DOVECOT_DIR/run/master.pid" 2>/dev/null)" 2>/dev/null
     for _ in $(seq 50); do
@@ -186,4 +189,28 @@ dovecot_recreate() {	# USER FOLDER
     rmdir "$keep"
     chown -R "$DOVECOT_MAIL_USER:$DOVECOT_MAIL_GROUP" "$DOVECOT_DIR/home/$1"
     dovecot_start
+}
+
+DOVECOT_OAUTH_PID=
+dovecot_enable_oauth2() {	# TOKEN EMAIL, before dovecot_start
+    local port
+    [ -f "$DOVECOT_CONF" ] || dovecot_configure
+    port=$((DOVECOT_PORT + 2))
+    python3 "$(dirname "${BASH_SOURCE[0]}")/oauth2-introspect.py" "$port" "$1" "$2" &
+    DOVECOT_OAUTH_PID=$!
+    cat > "$DOVECOT_DIR/oauth2.conf.ext" <<EOF
+introspection_mode = get
+introspection_url = http://127.0.0.1:$port/introspect?token=
+username_attribute = email
+active_attribute = active
+active_value = true
+EOF
+    sed -i 's/^auth_mechanisms = plain login$/auth_mechanisms = plain login xoauth2/' "$DOVECOT_CONF"
+    cat >> "$DOVECOT_CONF" <<EOF
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2
+  args = $DOVECOT_DIR/oauth2.conf.ext
+}
+EOF
 }

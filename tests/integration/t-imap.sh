@@ -7,6 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dovecot.sh"
 
+dovecot_enable_oauth2 't0ken-for-alice' alice@acme.example
 if ! dovecot_start; then
     ok 1 "dovecot starts"
     done_testing
@@ -47,7 +48,7 @@ stop_serves() {
     for p in "${SERVE_PIDS[@]}"; do wait "$p" 2>/dev/null; done
     SERVE_PIDS=()
 }
-trap 'stop_serves; dovecot_stop; cleanup' EXIT
+trap 'stop_serves; dovecot_stop all; cleanup' EXIT
 
 # ---- source add, list, remove -----------------------------------------
 out=$("$CRMGATE" source add imap --workspace Acme --host 127.0.0.1 --user alice@acme.example \
@@ -168,6 +169,14 @@ is "$?" 1 "removing it again fails"
     --user alice@acme.example --password-file "$WORK/bad.pw" --ca-file "$DOVECOT_CA" >/dev/null 2>&1
 "$CRMGATE" source add imap --workspace Acme --host 127.0.0.1 --port "$DOVECOT_PORT" --starttls \
     --user alice@acme.example --password-file "$WORK/alice.pw" --ca-file "$DOVECOT_CA" >/dev/null 2>&1
+printf 't0ken-for-alice\n' > "$WORK/alice.token"
+printf 'expired-token\n' > "$WORK/stale.token"
+"$CRMGATE" source add imap --workspace Acme --host 127.0.0.1 --port "$DOVECOT_TLS_PORT" \
+    --user alice@acme.example --oauth2-token-file "$WORK/alice.token" --ca-file "$DOVECOT_CA" \
+    >/dev/null 2>&1
+"$CRMGATE" source add imap --workspace Acme --host 127.0.0.1 --port "$DOVECOT_TLS_PORT" \
+    --user alice@acme.example --oauth2-token-file "$WORK/stale.token" --ca-file "$DOVECOT_CA" \
+    >/dev/null 2>&1
 serve B --source-poll 600
 wait_for 30 listed 'certificate not trusted'
 list=$("$CRMGATE" source list)
@@ -177,8 +186,16 @@ wait_for 30 listed 'LOGIN as alice@acme.example: login refused'
 like "$("$CRMGATE" source list)" "LOGIN as alice@acme.example: login refused \(server said: .*uthentication failed" \
     "a wrong password is shown with the server's words"
 wait_for 20 listed '^4 .* idle '
-like "$("$CRMGATE" source list)" "^4 +Acme +imap +idle .* +1 +4 +0 +0 " \
+# sources 4 and 5 read the same mailbox: one stores the message new to
+# the CRM, the other finds it a duplicate
+like "$("$CRMGATE" source list)" "^4 +Acme +imap +idle .* +(1 +4|0 +5) +0 +0 " \
     "STARTTLS with a trusted CA syncs (known mail counted as duplicates)"
+wait_for 20 listed '^5 .* idle '
+like "$("$CRMGATE" source list)" "^5 +Acme +imap +idle .* +(1 +4|0 +5) +0 +0 " \
+    "XOAUTH2 with a valid access token syncs"
+wait_for 20 listed 'XOAUTH2 as alice@acme.example: login refused'
+like "$("$CRMGATE" source list | grep -A2 '^6 ')" "XOAUTH2 as alice@acme.example: login refused" \
+    "an access token the server refuses is shown on its source"
 attempts=$(grep -c "source 2: 127.0.0.1: certificate not trusted" "$WORK/B.log")
 ok "$([ "$attempts" -ge 2 ]; echo $?)" "a failing source is retried ($attempts attempts seen)"
 stop_serves
@@ -186,5 +203,9 @@ if grep -q "c0rrect horse" "$WORK"/*.log; then leaked=1; else leaked=0; fi
 is "$leaked" 0 "the password appears in no log"
 if grep -q "wrong" "$WORK/B.log"; then leaked=1; else leaked=0; fi
 is "$leaked" 0 "  nor does a wrong one"
+if grep -q "t0ken-for-alice" "$WORK"/*.log; then leaked=1; else leaked=0; fi
+is "$leaked" 0 "  nor the access token"
+is "$(sql "SELECT count(*) FROM sources WHERE settings::text LIKE '%t0ken%'")" 0 \
+    "  and the token is not stored"
 
 done_testing
