@@ -569,8 +569,12 @@ void crm_imap_sync_run(const crm_config *cfg, int64_t source_id, const char *hol
             goto retry;
         if (connect_mailbox(&x, x.err, sizeof x.err) < 0)
             goto retry;
-        crm_log(CRM_LOG_INFO, "source %" G_GINT64_FORMAT ": connected to %s as %s", x.id,
-                x.set.host, x.set.user);
+        if (crm_imap_has_idle(x.imap))
+            crm_log(CRM_LOG_INFO, "source %" G_GINT64_FORMAT ": connected to %s as %s; "
+                    "waiting in IDLE", x.id, x.set.host, x.set.user);
+        else
+            crm_log(CRM_LOG_INFO, "source %" G_GINT64_FORMAT ": connected to %s as %s; "
+                    "no IDLE: polling every %u s", x.id, x.set.host, x.set.user, cfg->source_poll);
         {
             crm_pipeline_opts o = {
                 "imap", cfg->create_accounts, cfg->limits, cfg->storage_dir,

@@ -114,4 +114,19 @@ new_holder=$(sql "SELECT lease_holder FROM sources WHERE id = 1")
 is "$(echo "$new_holder" | cut -d: -f2)" "$other" "  and holds the lease now"
 stop_serves
 
+# ---- a server without IDLE is polled ----------------------------------
+dovecot_stop
+echo "imap_capability = IMAP4rev1 LITERAL+ SASL-IR ID ENABLE UNSELECT UIDPLUS NAMESPACE" \
+    >> "$DOVECOT_CONF"
+dovecot_start
+serve C --source-poll 2
+mail "$WORK/polled.eml" "Zed <zed@customer.example>" sales@acme.example "Found by polling" \
+    "Tue, 24 Nov 2026 09:20:00 +0000"
+dovecot_deliver sales@acme.example INBOX "$WORK/polled.eml"
+wait_for 40 at_least $((N + 3))
+is "$(sql "SELECT count(*) FROM interactions WHERE metadata->>'subject' = 'Found by polling'")" 1 \
+    "without IDLE, new mail is found by polling"
+like "$(cat "$WORK/C.log")" "no IDLE: polling every 2 s" "  and the log says it polls"
+stop_serves
+
 done_testing
