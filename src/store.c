@@ -426,6 +426,15 @@ static int ensure_partition(crm_store *st, int64_t at, char *err, size_t errlen)
     return 0;
 }
 
+#define CONFLICT_RETRIES	8
+
+static bool is_conflict(const PGresult *r)
+{
+    const char *state = crm_db_sqlstate(r);
+
+    return strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0;
+}
+
 static void send_item(crm_store *st, const char *workspace_id, bool create_accounts,
                       const crm_store_item *it)
 {
@@ -459,7 +468,7 @@ static int pipeline_segment(crm_store *st, const char *workspace_id, bool create
                             crm_store_item *items, size_t n, const crm_source_cursor *cursor,
                             size_t *bad, char *err, size_t errlen)
 {
-    bool failed = false, broken = false;
+    bool failed = false, broken = false, conflict = false;
     size_t n_results = n + (cursor != NULL);
     PGresult *r;
 
@@ -497,7 +506,12 @@ static int pipeline_segment(crm_store *st, const char *workspace_id, bool create
         case PGRES_PIPELINE_ABORTED:
             break;
         default:
-            if (crm_db_is_transient(st->conn, r)) {
+            if (is_conflict(r)) {
+                /* another writer holds what this one needs: the whole
+                 * segment rolls back and is tried again */
+                if (!failed)
+                    conflict = true;
+            } else if (crm_db_is_transient(st->conn, r)) {
                 broken = true;
                 crm_err_set(err, errlen, "database: %s", g_strstrip(PQresultErrorMessage(r)));
             } else if (!failed) {
@@ -521,7 +535,9 @@ static int pipeline_segment(crm_store *st, const char *workspace_id, bool create
         r = PQgetResult(st->conn);
         if (r == NULL || PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
             /* the COMMIT at the sync point failed: nothing is stored */
-            if (r != NULL && !failed && !crm_db_is_transient(st->conn, r)) {
+            if (r != NULL && is_conflict(r)) {
+                conflict = true;
+            } else if (r != NULL && !failed && !crm_db_is_transient(st->conn, r)) {
                 failed = true;
                 *bad = n;
             } else {
@@ -534,7 +550,7 @@ static int pipeline_segment(crm_store *st, const char *workspace_id, bool create
     }
     if (!broken)
         PQexitPipelineMode(st->conn);
-    if (broken || failed) {
+    if (broken || failed || conflict) {
         for (size_t i = 0; i < n; i++)
             items[i].outcome = CRM_STORE_PENDING;
     }
@@ -548,7 +564,29 @@ static int pipeline_segment(crm_store *st, const char *workspace_id, bool create
         }
         return -1;
     }
-    return failed ? 1 : 0;
+    return failed ? 1 : conflict ? 2 : 0;
+}
+
+/* Run a segment, again while it meets a deadlock or serialization
+ * failure with a concurrent writer (two batches creating the same new
+ * contacts in different orders): PostgreSQL aborts one of them, and
+ * after a short random pause it goes through. */
+static int segment_retrying(crm_store *st, const char *workspace_id, bool create_accounts,
+                            crm_store_item *items, size_t n, const crm_source_cursor *cursor,
+                            size_t *bad, char *err, size_t errlen)
+{
+    int rc = 2;
+
+    for (int attempt = 0; attempt < CONFLICT_RETRIES && rc == 2; attempt++) {
+        if (attempt > 0)
+            g_usleep((gulong)g_random_int_range(1000, 5000 << MIN(attempt, 4)));
+        rc = pipeline_segment(st, workspace_id, create_accounts, items, n, cursor, bad,
+                              err, errlen);
+    }
+    if (rc == 2)
+        return crm_err_set(err, errlen, "a concurrent writer kept conflicting "
+                           "(deadlock) after %d attempts", CONFLICT_RETRIES);
+    return rc;
 }
 
 static void refresh_stats(crm_store *st)
@@ -583,7 +621,7 @@ int crm_store_interactions_at(crm_store *st, const char *workspace_id, bool crea
     }
     if (n == 0 && cursor == NULL)
         return 0;
-    rc = pipeline_segment(st, workspace_id, create_accounts, items, n, cursor, &bad,
+    rc = segment_retrying(st, workspace_id, create_accounts, items, n, cursor, &bad,
                           err, errlen);
     if (rc == 0 && n > 0)
         refresh_stats(st);
@@ -598,7 +636,7 @@ int crm_store_interactions_at(crm_store *st, const char *workspace_id, bool crea
         char keep[sizeof items[i].error];
         size_t b;
 
-        rc = pipeline_segment(st, workspace_id, create_accounts, &items[i], 1, NULL, &b,
+        rc = segment_retrying(st, workspace_id, create_accounts, &items[i], 1, NULL, &b,
                               err, errlen);
         if (rc < 0)
             return -1;
@@ -609,7 +647,7 @@ int crm_store_interactions_at(crm_store *st, const char *workspace_id, bool crea
             if (strstr(keep, "no partition") != NULL) {
                 g_hash_table_remove_all(st->months);
                 if (ensure_partition(st, items[i].interacted_at, err, errlen) == 0 &&
-                    pipeline_segment(st, workspace_id, create_accounts, &items[i], 1, NULL,
+                    segment_retrying(st, workspace_id, create_accounts, &items[i], 1, NULL,
                                      &b, err, errlen) == 0)
                     continue;
             }
@@ -619,7 +657,7 @@ int crm_store_interactions_at(crm_store *st, const char *workspace_id, bool crea
     }
     if (cursor != NULL) {
         size_t b;
-        rc = pipeline_segment(st, workspace_id, create_accounts, NULL, 0, cursor, &b,
+        rc = segment_retrying(st, workspace_id, create_accounts, NULL, 0, cursor, &b,
                               err, errlen);
         if (rc != 0)
             return -1;
