@@ -545,11 +545,17 @@ static void dsn_field(crm_bounce_recipient *r, const char *name, const char *val
  * separated groups of "Name: value" fields, values possibly folded. */
 static void parse_dsn(GArray *out, const char *text, size_t len)
 {
-    char *copy = g_strndup(text, MIN(len, (size_t)MAX_DSN_BYTES));
-    char **lines = g_strsplit(copy, "\n", -1);
+    char *copy, **lines;
     crm_bounce_recipient cur = { 0 };
-    GString *value = g_string_new(NULL);
+    GString *value;
     char *name = NULL;
+
+    /* an empty delivery-status part (found by fuzzing) has no text at all */
+    if (text == NULL || len == 0)
+        return;
+    copy = g_strndup(text, MIN(len, (size_t)MAX_DSN_BYTES));
+    lines = g_strsplit(copy, "\n", -1);
+    value = g_string_new(NULL);
 
     for (int i = 0;; i++) {
         char *line = lines[i];

@@ -580,6 +580,33 @@ static void binary_garbage_after_a_header_like_start_gives_valid_text(void **sta
     g_string_free(g, TRUE);
 }
 
+/* Found by fuzzing (tests/fuzz/regressions/fuzz_mail): a report whose
+ * delivery-status part is empty crashed the DSN reader. */
+static void empty_delivery_status_part_is_a_bounce_without_recipients(void **state)
+{
+    static const char raw[] =
+        "From: Mail Delivery System <MAILER-DAEMON@mx.vendor.example>\n"
+        "To: rep@vendor.example\n"
+        "Subject: Undelivered Mail Returned to Sender\n"
+        "MIME-Version: 1.0\n"
+        "Content-Type: multipart/report; report-type=delivery-status; boundary=\"R\"\n"
+        "\n"
+        "--R\n"
+        "Content-Type: text/plain\n"
+        "\n"
+        "Your message could not be delivered.\n"
+        "--R\n"
+        "Content-Type: message/delivery-status\n"
+        "\n"
+        "--R--\n";
+    crm_message *msg = parse_ok(raw, sizeof raw - 1);
+
+    (void)state;
+    assert_int_equal(msg->auto_kind, CRM_AUTO_BOUNCE);
+    assert_int_equal(msg->n_bounces, 0);
+    crm_message_free(msg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -611,6 +638,7 @@ int main(void)
         cmocka_unit_test(a_flood_of_header_lines_is_refused_before_gmime_builds_it),
         cmocka_unit_test(too_many_headers_in_a_part_are_counted),
         cmocka_unit_test(binary_garbage_after_a_header_like_start_gives_valid_text),
+        cmocka_unit_test(empty_delivery_status_part_is_a_bounce_without_recipients),
     };
     return cmocka_run_group_tests_name("mail_parse", tests, setup, NULL);
 }
