@@ -122,13 +122,15 @@ int crm_committer_route(crm_committer *c, const char *address, char **workspace)
     if (rc != 0)
         return rc;
     /* An address added a moment ago must not get a permanent 550: reload
-     * the routes and look again, at most once a second for everyone, so
-     * a run of strangers does not turn into a run of queries. */
+     * the routes and look again, at most about once a second for
+     * everyone, so a run of strangers does not become a run of queries. */
     g_rw_lock_reader_lock(&c->routes_lock);
     asked = c->routes_at;
     g_rw_lock_reader_unlock(&c->routes_lock);
+    /* Loaded less than a second ago, perhaps just before the address was
+     * added: wait for that second to pass rather than refuse for good. */
     if (g_get_monotonic_time() - asked < G_USEC_PER_SEC)
-        return 0;
+        g_usleep((gulong)MAX(0, asked + G_USEC_PER_SEC - g_get_monotonic_time()));
     g_atomic_int_set(&c->reload, 1);
     deadline = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
     while (g_get_monotonic_time() < deadline) {

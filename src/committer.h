@@ -62,8 +62,9 @@ void crm_committer_deliver(crm_committer *c, crm_delivery *d);
 
 /* The workspace a dropbox address (lower case) routes to:
  * 1 and *workspace (g_malloc()ed), 0 unknown, -1 routes not loadable.
- * An unknown address reloads the routes first (at most once a second),
- * so an address added a moment ago is found; this may wait up to 2 s. */
+ * An unknown address reloads the routes first (about once a second at
+ * most), so an address added a moment ago is found; this may wait up
+ * to 3 s. */
 int crm_committer_route(crm_committer *c, const char *address, char **workspace);
 
 #endif

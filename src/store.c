@@ -20,6 +20,7 @@ struct crm_store {
     PGconn *conn;
     GHashTable *months;		/* month numbers whose partition exists */
     int analyze_left;		/* ANALYZE runs still owed, see refresh_stats() */
+    bool tenant_scope;		/* batches run as crmgate_tenant (sql/007) */
 };
 
 /* The store's SQL functions cache their plans per session. Planned on
@@ -43,7 +44,18 @@ typedef struct stmt_def {
     const char *sql;
 } stmt_def;
 
+/* Whether this connection can confine its batches to their workspace:
+ * the role exists, we may become it, and it may write interactions. */
+static const char tenant_scope_sql[] =
+    "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'crmgate_tenant')"
+    " AND pg_has_role(current_user, (SELECT oid FROM pg_roles WHERE rolname = 'crmgate_tenant'),"
+    "                 'MEMBER')"
+    " AND has_table_privilege('crmgate_tenant', 'interactions', 'INSERT')";
+
 static const stmt_def statements[] = {
+    { "tenant_scope",
+      "SELECT set_config('role', 'crmgate_tenant', true),"
+      " set_config('crmgate.workspace_id', $1, true)" },
     { "ensure_partition",
       "SELECT crmgate_ensure_month_partition($1::timestamptz)" },
     { "store_interaction",
@@ -167,6 +179,10 @@ crm_store *crm_store_open(PGconn *conn, char *err, size_t errlen)
         if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
             strcmp(PQgetvalue(r, 0, 0), "t") == 0)
             st->analyze_left = STATS_REFRESHES;
+        PQclear(r);
+        r = PQexec(conn, tenant_scope_sql);
+        st->tenant_scope = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+                           strcmp(PQgetvalue(r, 0, 0), "t") == 0;
         PQclear(r);
     }
     return st;
@@ -474,6 +490,12 @@ static int pipeline_segment(crm_store *st, const char *workspace_id, bool create
 
     if (PQenterPipelineMode(st->conn) != 1)
         return crm_err_set(err, errlen, "pipeline mode: %s", PQerrorMessage(st->conn));
+    /* PostgreSQL's row-level security, not only our WHERE clauses, keeps
+     * this transaction inside its workspace */
+    if (st->tenant_scope) {
+        const char *p[1] = { workspace_id };
+        PQsendQueryPrepared(st->conn, "tenant_scope", 1, p, NULL, NULL, 0);
+    }
     for (size_t i = 0; i < n; i++)
         send_item(st, workspace_id, create_accounts, &items[i]);
     if (cursor != NULL)
@@ -484,6 +506,24 @@ static int pipeline_segment(crm_store *st, const char *workspace_id, bool create
         broken = true;
     }
 
+    if (st->tenant_scope && !broken) {
+        r = PQgetResult(st->conn);
+        if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
+            if (r != NULL && !crm_db_is_transient(st->conn, r)) {
+                failed = true;
+                *bad = n;
+                crm_err_set(err, errlen, "scoping the transaction to its workspace: %s",
+                            g_strstrip(PQresultErrorMessage(r)));
+            } else {
+                broken = true;
+                crm_err_set(err, errlen, "database: %s",
+                            g_strstrip(r ? PQresultErrorMessage(r) : PQerrorMessage(st->conn)));
+            }
+        }
+        PQclear(r);
+        while (!broken && (r = PQgetResult(st->conn)) != NULL)
+            PQclear(r);
+    }
     for (size_t i = 0; i < n_results && !broken; i++) {
         r = PQgetResult(st->conn);
         if (r == NULL) {
