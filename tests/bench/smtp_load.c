@@ -247,5 +247,12 @@ int main(int argc, char **argv)
                ok / secs, g_array_index(all, double, all->len / 2),
                g_array_index(all, double, (all->len * 99) / 100 < all->len ? (all->len * 99) / 100 : all->len - 1),
                g_array_index(all, double, all->len - 1));
+    for (unsigned i = 0; i < clients; i++) {
+        g_array_free(cs[i].lat, TRUE);
+        g_ptr_array_unref(cs[i].accepted);
+    }
+    g_array_free(all, TRUE);
+    g_free(cs);
+    g_free(th);
     return 0;
 }
