@@ -968,7 +968,8 @@ crm_cal_status crm_calendar_parse(const char *data, size_t len, const crm_cal_li
     g_free(text);
     if (root == NULL)
         return fail(CRM_CAL_NOT_A_CALENDAR, err, errlen, "not iCalendar: %s",
-                    icalerror_strerror(icalerrno));
+                    icalerrno != ICAL_NO_ERROR ? icalerror_strerror(icalerrno)
+                                               : "libical could read no component");
 
     c.events = g_array_new(FALSE, TRUE, sizeof(crm_cal_event));
     c.problems = g_ptr_array_new_with_free_func(g_free);
