@@ -173,17 +173,82 @@ bool crm_calendar_sniff(const char *data, size_t len)
            g_ascii_strncasecmp(p, tag, sizeof tag - 1) == 0;
 }
 
-/* Counted before libical builds a tree, so a flood of components costs
- * one pass over the bytes, not memory. */
-static unsigned count_components(const char *s, size_t len)
+/* BEGIN/END lines are counted, and their nesting checked, before
+ * libical builds a tree: a flood of components costs one pass over the
+ * bytes, not memory, and an END before its BEGIN (which libical reports
+ * on stderr by itself) is refused here with a reason. Folded lines start
+ * with a blank, so only real BEGIN/END lines count. */
+static size_t name_len(const char *p, const char *end)
 {
+    const char *q = p;
+
+    while (q < end && *q != '\r' && *q != '\n' && *q != ' ' && *q != '\t')
+        q++;
+    return (size_t)(q - p);
+}
+
+/* A line naming BEGIN or END other than as "BEGIN:" / "END:". */
+static bool loose_begin_end(const char *p, const char *end)
+{
+    const char *q = p;
+    size_t n;
+
+    while (q < end && *q != ':' && *q != ';' && *q != '\r' && *q != '\n')
+        q++;
+    if (q == end || (*q != ':' && *q != ';'))
+        return false;
+    n = (size_t)(q - p);
+    while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+        n--;
+    if (!((n == 5 && g_ascii_strncasecmp(p, "BEGIN", 5) == 0) ||
+          (n == 3 && g_ascii_strncasecmp(p, "END", 3) == 0)))
+        return false;
+    return *q == ';' || n != (size_t)(q - p);
+}
+
+static crm_cal_status check_structure(const char *s, size_t len, unsigned max,
+                                      char *err, size_t errlen)
+{
+    typedef struct { const char *name; size_t len; } open_comp;
+    GArray *open = g_array_new(FALSE, FALSE, sizeof(open_comp));
+    const char *end = s + len;
+    crm_cal_status st = CRM_CAL_OK;
     unsigned n = 0;
 
-    for (size_t i = 0; i + 6 <= len; i++) {
-        if ((i == 0 || s[i - 1] == '\n') && g_ascii_strncasecmp(s + i, "BEGIN:", 6) == 0)
-            n++;
+    for (size_t i = 0; i + 4 <= len && st == CRM_CAL_OK; i++) {
+        if (i > 0 && s[i - 1] != '\n')
+            continue;
+        /* libical reads "END ;X=Y:..." as an END too */
+        if (loose_begin_end(s + i, end)) {
+            st = fail(CRM_CAL_NOT_A_CALENDAR, err, errlen,
+                      "not iCalendar: malformed BEGIN or END line at byte %zu", i);
+        } else if (i + 6 <= len && g_ascii_strncasecmp(s + i, "BEGIN:", 6) == 0) {
+            open_comp c = { s + i + 6, name_len(s + i + 6, end) };
+            if (++n > max)
+                st = fail(CRM_CAL_TOO_MANY_COMPONENTS, err, errlen,
+                          "more than %u calendar components (limit %u)", max, max);
+            g_array_append_val(open, c);
+        } else if (g_ascii_strncasecmp(s + i, "END:", 4) == 0) {
+            const char *name = s + i + 4;
+            size_t nl = name_len(name, end);
+            open_comp *top = open->len > 0 ? &g_array_index(open, open_comp, open->len - 1) : NULL;
+            if (top == NULL)
+                st = fail(CRM_CAL_NOT_A_CALENDAR, err, errlen,
+                          "not iCalendar: END:%.*s at byte %zu without its BEGIN",
+                          (int)MIN(nl, 64), name, i);
+            else if (top->len != nl || g_ascii_strncasecmp(top->name, name, nl) != 0)
+                st = fail(CRM_CAL_NOT_A_CALENDAR, err, errlen,
+                          "not iCalendar: END:%.*s at byte %zu while BEGIN:%.*s is open",
+                          (int)MIN(nl, 64), name, i, (int)MIN(top->len, 64), top->name);
+            else
+                g_array_set_size(open, open->len - 1);
+        }
     }
-    return n;
+    if (st == CRM_CAL_OK && open->len > 0)
+        st = fail(CRM_CAL_NOT_A_CALENDAR, err, errlen, "not iCalendar: %u BEGIN without END",
+                  open->len);
+    g_array_free(open, TRUE);
+    return st;
 }
 
 /* A truncated file still parses into something with libical; refuse
@@ -924,6 +989,7 @@ crm_cal_status crm_calendar_parse(const char *data, size_t len, const crm_cal_li
     char *text;
     icalcomponent *root;
     crm_calendar *cal;
+    crm_cal_status st;
     unsigned n;
     int64_t now;
 
@@ -946,10 +1012,8 @@ crm_cal_status crm_calendar_parse(const char *data, size_t len, const crm_cal_li
     if (!ends_with_end_vcalendar(data, len))
         return fail(CRM_CAL_NOT_A_CALENDAR, err, errlen,
                     "truncated iCalendar: no END:VCALENDAR at the end");
-    n = count_components(data, len);
-    if (n > lim.max_components)
-        return fail(CRM_CAL_TOO_MANY_COMPONENTS, err, errlen,
-                    "%u calendar components (limit %u)", n, lim.max_components);
+    if ((st = check_structure(data, len, lim.max_components, err, errlen)) != CRM_CAL_OK)
+        return st;
 
     now = (int64_t)time(NULL);
     c.lim = &lim;
@@ -988,7 +1052,7 @@ crm_cal_status crm_calendar_parse(const char *data, size_t len, const crm_cal_li
     icalcomponent_free(root);
 
     if (n == 0 || (c.events->len == 0 && c.n_dropped > 0)) {
-        crm_cal_status st = n == 0 ? CRM_CAL_NOT_A_CALENDAR : c.first_problem;
+        st = n == 0 ? CRM_CAL_NOT_A_CALENDAR : c.first_problem;
         if (n == 0)
             fail(st, err, errlen, "not iCalendar: no VCALENDAR component");
         else

@@ -375,6 +375,25 @@ static void garbage_is_refused(void **state)
     assert_int_equal(parse_fails("", 0, NULL, err, sizeof err), CRM_CAL_NOT_A_CALENDAR);
 }
 
+/* refused before libical sees them (libical would complain on stderr) */
+static void unbalanced_begin_and_end_are_refused(void **state)
+{
+    static const char early_end[] =
+        "BEGIN:VCALENDAR\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nEND:VCALENDAR\r\n";
+    static const char no_end[] =
+        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:20240601T090000Z\r\n"
+        "END:VCALENDAR\r\n";
+    char err[256];
+
+    (void)state;
+    assert_int_equal(parse_fails(early_end, sizeof early_end - 1, NULL, err, sizeof err),
+                     CRM_CAL_NOT_A_CALENDAR);
+    assert_non_null(strstr(err, "END:VEVENT at byte 17 while BEGIN:VCALENDAR is open"));
+    assert_int_equal(parse_fails(no_end, sizeof no_end - 1, NULL, err, sizeof err),
+                     CRM_CAL_NOT_A_CALENDAR);
+    assert_non_null(strstr(err, "END:VCALENDAR at byte 64 while BEGIN:VEVENT is open"));
+}
+
 static void huge_rrule_count_is_refused_at_the_occurrence_limit(void **state)
 {
     crm_cal_limits lim = window(1714521600, 1717200000);	/* May 2024 */
@@ -468,6 +487,7 @@ int main(void)
         cmocka_unit_test(event_without_dtstart_is_refused_with_its_uid),
         cmocka_unit_test(one_bad_event_does_not_spoil_the_others),
         cmocka_unit_test(garbage_is_refused),
+        cmocka_unit_test(unbalanced_begin_and_end_are_refused),
         cmocka_unit_test(huge_rrule_count_is_refused_at_the_occurrence_limit),
         cmocka_unit_test(rule_that_needs_too_many_steps_is_refused),
         cmocka_unit_test(size_and_component_limits_are_enforced),
