@@ -719,6 +719,26 @@ static bool in_window(const ctx *c, int64_t t)
     return t >= c->win_start && t < c->win_end;
 }
 
+/* libical looks for a rule's next instance in steps of its FREQ, inside
+ * one call that no step limit of ours can stop: FREQ=SECONDLY;BYMONTH=12
+ * spends a minute reaching December, FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30
+ * ten seconds never finding it (measured, libical 3.0.16). Meetings do
+ * not recur by the second or the minute, nor hourly within chosen
+ * dates; daily and longer rules cost milliseconds even when impossible. */
+static bool rule_is_cheap(const struct icalrecurrencetype *r)
+{
+    if (r->freq == ICAL_SECONDLY_RECURRENCE || r->freq == ICAL_MINUTELY_RECURRENCE)
+        return false;
+    if (r->freq != ICAL_HOURLY_RECURRENCE)
+        return true;
+    return r->by_month[0] == ICAL_RECURRENCE_ARRAY_MAX &&
+           r->by_month_day[0] == ICAL_RECURRENCE_ARRAY_MAX &&
+           r->by_year_day[0] == ICAL_RECURRENCE_ARRAY_MAX &&
+           r->by_week_no[0] == ICAL_RECURRENCE_ARRAY_MAX &&
+           r->by_set_pos[0] == ICAL_RECURRENCE_ARRAY_MAX &&
+           r->by_day[0] == ICAL_RECURRENCE_ARRAY_MAX;
+}
+
 /* Starts of the series within the window (UTC, sorted, unique), or
  * false with a problem recorded. */
 static bool series_starts(ctx *c, icalcomponent *vcal, icalcomponent *ev, const char *uid,
@@ -740,6 +760,13 @@ static bool series_starts(ctx *c, icalcomponent *vcal, icalcomponent *ev, const 
 
         if (rule.freq == ICAL_NO_RECURRENCE)
             continue;		/* unreadable rule: the DTSTART instance stays */
+        if (!rule_is_cheap(&rule)) {
+            g_array_free(ex, TRUE);
+            problem(c, CRM_CAL_TOO_MANY_OCCURRENCES, uid,
+                    "RRULE:%s is no meeting's recurrence (by the second or minute, or by the "
+                    "hour with date filters)", icalrecurrencetype_as_string(&rule));
+            return false;
+        }
         it = icalrecur_iterator_new(rule, dtstart->tt);
         if (it == NULL)
             continue;

@@ -396,7 +396,7 @@ static void unbalanced_begin_and_end_are_refused(void **state)
 
 static void huge_rrule_count_is_refused_at_the_occurrence_limit(void **state)
 {
-    crm_cal_limits lim = window(1714521600, 1717200000);	/* May 2024 */
+    crm_cal_limits lim = window(1704067200, 1735689600);	/* 2024 */
     size_t len;
     char *data = fixture("huge-count.ics", &len);
     char err[256];
@@ -408,12 +408,35 @@ static void huge_rrule_count_is_refused_at_the_occurrence_limit(void **state)
     g_free(data);
 }
 
+/* libical would search second by second inside one call, for minutes */
+static void rules_by_the_second_or_minute_are_refused(void **state)
+{
+    static const char secondly[] =
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
+        "BEGIN:VEVENT\r\nUID:sec@x\r\nDTSTART:19000101T090000Z\r\n"
+        "RRULE:FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=30\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    static const char hourly[] =
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
+        "BEGIN:VEVENT\r\nUID:hour@x\r\nDTSTART:19000101T090000Z\r\n"
+        "RRULE:FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    crm_cal_limits lim = window(1709251200, 1714521600);
+    char err[256];
+
+    (void)state;
+    assert_int_equal(parse_fails(secondly, sizeof secondly - 1, &lim, err, sizeof err),
+                     CRM_CAL_TOO_MANY_OCCURRENCES);
+    assert_non_null(strstr(err, "sec@x: RRULE:FREQ=SECONDLY"));
+    assert_int_equal(parse_fails(hourly, sizeof hourly - 1, &lim, err, sizeof err),
+                     CRM_CAL_TOO_MANY_OCCURRENCES);
+    assert_non_null(strstr(err, "no meeting's recurrence"));
+}
+
 static void rule_that_needs_too_many_steps_is_refused(void **state)
 {
     static const char ics[] =
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
         "BEGIN:VEVENT\r\nUID:minutely@x\r\nDTSTART:19900101T000000Z\r\n"
-        "RRULE:FREQ=MINUTELY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        "RRULE:FREQ=HOURLY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
     crm_cal_limits lim = window(1709251200, 1714521600);
     char err[256];
 
@@ -489,6 +512,7 @@ int main(void)
         cmocka_unit_test(garbage_is_refused),
         cmocka_unit_test(unbalanced_begin_and_end_are_refused),
         cmocka_unit_test(huge_rrule_count_is_refused_at_the_occurrence_limit),
+        cmocka_unit_test(rules_by_the_second_or_minute_are_refused),
         cmocka_unit_test(rule_that_needs_too_many_steps_is_refused),
         cmocka_unit_test(size_and_component_limits_are_enforced),
         cmocka_unit_test(sniff_tells_icalendar_by_content),
