@@ -195,15 +195,14 @@ static bool loose_begin_end(const char *p, const char *end)
 
     while (q < end && *q != ':' && *q != ';' && *q != '\r' && *q != '\n')
         q++;
-    if (q == end || (*q != ':' && *q != ';'))
-        return false;
     n = (size_t)(q - p);
     while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
         n--;
     if (!((n == 5 && g_ascii_strncasecmp(p, "BEGIN", 5) == 0) ||
           (n == 3 && g_ascii_strncasecmp(p, "END", 3) == 0)))
         return false;
-    return *q == ';' || n != (size_t)(q - p);
+    /* "END" alone, "END;X=Y:", "END :" */
+    return q == end || *q != ':' || n != (size_t)(q - p);
 }
 
 static crm_cal_status check_structure(const char *s, size_t len, unsigned max,
@@ -967,6 +966,70 @@ out:
     g_ptr_array_free(ov, TRUE);
 }
 
+static size_t by_count_n(const short *by, size_t size)
+{
+    size_t n = 0;
+
+    while (n < size && by[n] != ICAL_RECURRENCE_ARRAY_MAX)
+        n++;
+    return n;
+}
+#define by_count(arr) by_count_n((arr), G_N_ELEMENTS(arr))
+
+/* RDATEs of one zone; tzdata exports list a few dozen historic ones. */
+#define MAX_TZ_RDATES 2000
+
+/* Zone rules are yearly by month and weekday or day (RFC 5545 3.6.5, and
+ * every tzdata export). libical expands a zone's rules from their DTSTART
+ * (1601 in Outlook's) up to the year asked for, inside one call: a
+ * minutely or by-the-hour rule kept it busy for minutes (measured). */
+static bool zone_is_cheap(icalcomponent *tz)
+{
+    unsigned rdates = 0;
+
+    for (icalcomponent *obs = icalcomponent_get_first_component(tz, ICAL_ANY_COMPONENT);
+         obs != NULL; obs = icalcomponent_get_next_component(tz, ICAL_ANY_COMPONENT)) {
+        for (icalproperty *p = icalcomponent_get_first_property(obs, ICAL_RRULE_PROPERTY);
+             p != NULL; p = icalcomponent_get_next_property(obs, ICAL_RRULE_PROPERTY)) {
+            struct icalrecurrencetype r = icalproperty_get_rrule(p);
+            /* at most a few changes a year: "BYMONTH=3;BYDAY=-1SU", or
+             * Apple's older "BYMONTH=4;BYMONTHDAY=1,...,7;BYDAY=SU" */
+            if (r.freq != ICAL_YEARLY_RECURRENCE || by_count(r.by_month) > 2 ||
+                by_count(r.by_month_day) > 7 || by_count(r.by_day) > 7 ||
+                r.by_second[0] != ICAL_RECURRENCE_ARRAY_MAX ||
+                r.by_minute[0] != ICAL_RECURRENCE_ARRAY_MAX ||
+                r.by_hour[0] != ICAL_RECURRENCE_ARRAY_MAX ||
+                r.by_year_day[0] != ICAL_RECURRENCE_ARRAY_MAX ||
+                r.by_week_no[0] != ICAL_RECURRENCE_ARRAY_MAX)
+                return false;
+        }
+        rdates += icalcomponent_count_properties(obs, ICAL_RDATE_PROPERTY);
+        if (rdates > MAX_TZ_RDATES)
+            return false;
+    }
+    return true;
+}
+
+/* A zone libical could not expand cheaply is dropped before any time is
+ * read: its TZID then resolves by name (tzdata, Windows names) or reads
+ * as floating, flagged tz_unknown. */
+static void drop_costly_zones(icalcomponent *vcal)
+{
+    GPtrArray *bad = g_ptr_array_new();
+
+    for (icalcomponent *tz = icalcomponent_get_first_component(vcal, ICAL_VTIMEZONE_COMPONENT);
+         tz != NULL; tz = icalcomponent_get_next_component(vcal, ICAL_VTIMEZONE_COMPONENT)) {
+        if (!zone_is_cheap(tz))
+            g_ptr_array_add(bad, tz);
+    }
+    for (guint i = 0; i < bad->len; i++) {
+        icalcomponent *tz = g_ptr_array_index(bad, i);
+        icalcomponent_remove_component(vcal, tz);
+        icalcomponent_free(tz);
+    }
+    g_ptr_array_free(bad, TRUE);
+}
+
 static void process_vcalendar(ctx *c, icalcomponent *vcal)
 {
     GHashTable *by_uid = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
@@ -975,6 +1038,7 @@ static void process_vcalendar(ctx *c, icalcomponent *vcal)
     icalproperty *p;
     icalcomponent *ev;
 
+    drop_costly_zones(vcal);
     p = icalcomponent_get_first_property(vcal, ICAL_METHOD_PROPERTY);
     if (p != NULL && c->method == NULL) {
         char *m = prop_string(p);

@@ -431,6 +431,35 @@ static void rules_by_the_second_or_minute_are_refused(void **state)
     assert_non_null(strstr(err, "no meeting's recurrence"));
 }
 
+/* libical expands a zone's rules inside one call: a minutely "zone"
+ * would keep it busy for minutes. The zone is dropped, the time kept. */
+static void time_zone_with_a_minutely_rule_is_not_expanded(void **state)
+{
+    static const char ics[] =
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
+        "BEGIN:VTIMEZONE\r\nTZID:Evil\r\nBEGIN:STANDARD\r\nDTSTART:16010101T000000\r\n"
+        "TZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nRRULE:FREQ=MINUTELY\r\n"
+        "END:STANDARD\r\nEND:VTIMEZONE\r\n"
+        "BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\nBEGIN:STANDARD\r\nDTSTART:16010101T000000\r\n"
+        "TZOFFSETFROM:+0100\r\nTZOFFSETTO:+0100\r\nRRULE:FREQ=HOURLY\r\n"
+        "END:STANDARD\r\nEND:VTIMEZONE\r\n"
+        "BEGIN:VEVENT\r\nUID:evil@x\r\nDTSTART;TZID=Evil:20240101T090000\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:berlin@x\r\nDTSTART;TZID=Europe/Berlin:20240701T090000\r\nEND:VEVENT\r\n"
+        "END:VCALENDAR\r\n";
+    crm_calendar *cal = NULL;
+    char err[256];
+
+    (void)state;
+    assert_int_equal(crm_calendar_parse(ics, sizeof ics - 1, NULL, &cal, err, sizeof err),
+                     CRM_CAL_OK);
+    assert_true(by_uid(cal, "evil@x")->tz_unknown);
+    assert_int_equal(by_uid(cal, "evil@x")->start, 1704099600);	/* read as UTC */
+    /* the bogus definition is dropped, the name still means tzdata's zone */
+    assert_false(by_uid(cal, "berlin@x")->tz_unknown);
+    assert_int_equal(by_uid(cal, "berlin@x")->start, 1719817200);	/* 09:00 CEST */
+    crm_calendar_free(cal);
+}
+
 static void rule_that_needs_too_many_steps_is_refused(void **state)
 {
     static const char ics[] =
@@ -513,6 +542,7 @@ int main(void)
         cmocka_unit_test(unbalanced_begin_and_end_are_refused),
         cmocka_unit_test(huge_rrule_count_is_refused_at_the_occurrence_limit),
         cmocka_unit_test(rules_by_the_second_or_minute_are_refused),
+        cmocka_unit_test(time_zone_with_a_minutely_rule_is_not_expanded),
         cmocka_unit_test(rule_that_needs_too_many_steps_is_refused),
         cmocka_unit_test(size_and_component_limits_are_enforced),
         cmocka_unit_test(sniff_tells_icalendar_by_content),
