@@ -109,6 +109,21 @@ is "$(sql "SELECT interacted_at || ' ' || (metadata->>'all_day') || ' ' || (meta
 is "$(sql "SELECT metadata->>'direction' || ' ' || (user_id IS NOT NULL) || ' ' || c.email FROM interactions i JOIN contacts c ON c.id = i.contact_id WHERE metadata->>'recurrence_id' = '2024-10-24T13:00:00Z'")" \
    "outbound true hank@globex.com" "our rep's meeting with an outsider: outbound, credited to the rep, about the outsider"
 
+# same SEQUENCE, other content (a sync of an edit that did not bump it)
+sed 's|Agenda in the doc|New agenda in the doc|' "$ICS/apple-new-york.ics" > "$WORK/apple-edit.ics"
+ingest Vendor --calendar-from 2024-10-01 --calendar-to 2024-12-01 "$WORK/apple-edit.ics"
+is "$INGEST_LINE" "ingested 4, duplicates 1, skipped 0, failed 0" \
+   "an edit with the same SEQUENCE updates the four occurrences it changed"
+is "$(sql "SELECT count(*) FROM interactions WHERE metadata->>'uid' = '6E1F2C3A-9B7D-4E8F-A1B2-C3D4E5F60718' AND content LIKE '%New agenda%'")" \
+   "4" "all four carry the new text, still four rows"
+
+# a REPLY is one attendee's view: it never overwrites the meeting
+sed -e 's/^SEQUENCE:0/SEQUENCE:5/' -e 's/^SUMMARY:Pipeline review with Globex/SUMMARY:Accepted: Pipeline review/' \
+    -e 's/^PRODID:.*/&\nMETHOD:REPLY/' "$ICS/apple-new-york.ics" > "$WORK/apple-reply.ics"
+ingest Vendor --calendar-from 2024-10-01 --calendar-to 2024-12-01 "$WORK/apple-reply.ics"
+is "$INGEST_LINE" "ingested 0, duplicates 5, skipped 0, failed 0" "a REPLY with a higher SEQUENCE is a duplicate"
+is "$(sql "SELECT count(*) FROM interactions WHERE content LIKE 'Accepted:%'")" "0" "and the meetings keep their text"
+
 # ---- bad files go to stderr, the rest goes in -------------------------------
 cp "$ICS/garbage.ics" "$WORK/garbage.txt"
 ingest Vendor "$WORK/garbage.txt" "$ICS/no-dtstart.ics" "$ICS/truncated.ics" "$ICS/python-icalendar/america_new_york.ics"
