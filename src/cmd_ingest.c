@@ -1,6 +1,6 @@
 /*
  * NAME
- *	cmd_ingest 3 - "crmgate ingest": import mail files
+ *	cmd_ingest 3 - "crmgate ingest": import mail and calendar files
  * DESCRIPTION
  *	Drives the file source (ingest.c) into the pipeline and tells the
  *	user what happened: one stderr line per message that failed, then
@@ -18,10 +18,14 @@
 #include "log.h"
 
 static const char usage[] =
-    "usage: crmgate ingest --workspace NAME PATH...\n"
-    "Import mail: each PATH is an .eml file, an mbox file, a Maildir, or a\n"
-    "folder of such files, told apart by content. Mail already stored is\n"
-    "counted as a duplicate; auto-replies and bounces are skipped.\n"
+    "usage: crmgate ingest --workspace NAME [--calendar-from DATE] [--calendar-to DATE] PATH...\n"
+    "Import mail and meetings: each PATH is an .eml file, an mbox file, a\n"
+    "Maildir, an iCalendar (.ics) file, or a folder of such files, told apart\n"
+    "by content. Mail already stored is counted as a duplicate; auto-replies\n"
+    "and bounces are skipped. Every occurrence of a meeting counts once;\n"
+    "recurring meetings are expanded from --calendar-from to --calendar-to\n"
+    "(YYYY-MM-DD, UTC; default 90 days ago to 30 days ahead). A meeting\n"
+    "changed since (higher SEQUENCE, or new content) updates its interaction.\n"
     "Exit status: 0 all stored, 1 some messages failed (the rest are\n"
     "stored), 2 usage or configuration error.\n";
 
@@ -44,12 +48,32 @@ static void on_outcome(void *ctx, const char *ref, crm_outcome outcome, const ch
     }
 }
 
+/* "YYYY-MM-DD" as 00:00 UTC of that day. */
+static bool parse_day(const char *s, int64_t *out)
+{
+    GDateTime *dt;
+    int y, m, d;
+    char extra;
+
+    if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3)
+        return false;
+    dt = g_date_time_new_utc(y, m, d, 0, 0, 0);
+    if (dt == NULL)
+        return false;
+    *out = g_date_time_to_unix(dt);
+    g_date_time_unref(dt);
+    return *out != 0;
+}
+
 int cmd_ingest(crm_config *cfg, int argc, char **argv)
 {
     static const struct option opts[] = {
         { "workspace", required_argument, NULL, 'w' },
+        { "calendar-from", required_argument, NULL, 'F' },
+        { "calendar-to", required_argument, NULL, 'T' },
         { NULL, 0, NULL, 0 }
     };
+    int64_t cal_from = 0, cal_to = 0;
     const char *wsname = NULL;
     char err[2048];
     counts n = { 0 };
@@ -63,12 +87,24 @@ int cmd_ingest(crm_config *cfg, int argc, char **argv)
         return CRM_EXIT_OK;
     optind = 1;
     while ((c = getopt_long(argc, argv, "w:", opts, NULL)) != -1) {
-        if (c != 'w')
-            return cli_usage(usage);
-        wsname = optarg;
+        switch (c) {
+        case 'w': wsname = optarg; break;
+        case 'F':
+        case 'T':
+            if (!parse_day(optarg, c == 'F' ? &cal_from : &cal_to)) {
+                crm_die_msg("ingest: %s: not a date (YYYY-MM-DD)", optarg);
+                return CRM_EXIT_USAGE;
+            }
+            break;
+        default: return cli_usage(usage);
+        }
     }
     if (wsname == NULL || optind >= argc)
         return cli_usage(usage);
+    if ((cal_from != 0 || cal_to != 0) && (cal_from == 0 || cal_to == 0 || cal_to <= cal_from)) {
+        crm_die_msg("ingest: --calendar-from and --calendar-to go together, in that order");
+        return CRM_EXIT_USAGE;
+    }
     for (int i = optind; i < argc; i++) {
         struct stat sb;
         if (stat(argv[i], &sb) != 0) {
@@ -90,6 +126,9 @@ int cmd_ingest(crm_config *cfg, int argc, char **argv)
         .limits = cfg->limits, .storage_dir = cfg->storage_dir,
         .batch_size = cfg->batch_size,
     };
+    crm_cal_limits_default(&popts.cal_limits);
+    popts.cal_limits.window_start = cal_from;
+    popts.cal_limits.window_end = cal_to;
     p = crm_pipeline_new(st, ws, &popts, on_outcome, &n);
     for (int i = optind; i < argc && rc == 0; i++)
         rc = crm_ingest_path(p, argv[i], err, sizeof err);

@@ -13,6 +13,7 @@
 #include "db.h"
 #include "log.h"
 #include "matcher.h"
+#include "meeting.h"
 #include "prepare.h"
 #include "store.h"
 
@@ -174,12 +175,51 @@ static const crm_workspace *workspace(crm_committer *c, const char *name, bool *
     return ws;
 }
 
-/* One mail's rows for one workspace, in a group being built. */
+/* One mail's rows for one workspace, in a group being built. A
+ * companion is a meeting from the mail's invitation: stored in the same
+ * transaction, but the mail's answer depends on the mail alone. */
 typedef struct slot {
     pending *req;
     size_t ws_index;
     crm_prepared rows;
+    bool companion;
+    char *label;		/* companion: the meeting, for the log */
 } slot;
+
+/* The meetings of a mail's invitations, as companion slots. An
+ * invitation that cannot be read is logged; the mail goes in anyway. */
+static void add_invitations(GArray *group, pending *req, size_t w, const crm_workspace *ws,
+                            int64_t mail_at)
+{
+    const crm_message *msg = req->d->msg;
+    crm_cal_limits base, lim;
+
+    crm_cal_limits_default(&base);
+    crm_meeting_invitation_limits(&base, mail_at, &lim);
+    for (size_t i = 0; i < msg->n_calendar_parts; i++) {
+        const crm_calendar_part *part = &msg->calendar_parts[i];
+        crm_calendar *cal = NULL;
+        char why[512];
+
+        if (!crm_meeting_invitation_wanted(part->method))
+            continue;
+        if (crm_calendar_parse(part->data, part->len, &lim, &cal, why, sizeof why) != CRM_CAL_OK) {
+            crm_log(CRM_LOG_WARN, "%s: workspace %s: invitation not logged: %s",
+                    req->d->ref, ws->name, why);
+            continue;
+        }
+        for (size_t k = 0; k < cal->n_problems; k++)
+            crm_log(CRM_LOG_WARN, "%s: workspace %s: invitation: %s", req->d->ref, ws->name,
+                    cal->problems[k]);
+        for (size_t k = 0; k < cal->n_events && crm_meeting_invitation_wanted(cal->method); k++) {
+            slot s = { req, w, { 0 }, true, crm_meeting_label(&cal->events[k]) };
+            crm_meeting_rows(ws, req->d->source, cal, &cal->events[k], req->d->ref, msg,
+                             req->d->receive_time, &s.rows);
+            g_array_append_val(group, s);
+        }
+        crm_calendar_free(cal);
+    }
+}
 
 static void mark_bounces(crm_committer *c, const crm_workspace *ws, const crm_message *msg,
                          int64_t at)
@@ -234,7 +274,7 @@ static void process(crm_committer *c, GPtrArray *reqs)
         for (size_t w = 0; w < d->n_workspaces; w++) {
             bool unreachable;
             const crm_workspace *ws = workspace(c, d->workspaces[w], &unreachable);
-            slot s = { req, w, { 0 } };
+            slot s = { req, w, { 0 }, false, NULL };
             GArray *group;
 
             if (ws == NULL) {
@@ -264,6 +304,8 @@ static void process(crm_committer *c, GPtrArray *reqs)
                 g_hash_table_insert(groups, g_strdup(ws->id), group);
             }
             g_array_append_val(group, s);
+            if (d->msg->n_calendar_parts > 0)
+                add_invitations(group, req, w, ws, s.rows.interacted_at);
         }
     }
 
@@ -300,6 +342,15 @@ static void process(crm_committer *c, GPtrArray *reqs)
         for (guint i = 0; i < group->len; i++) {
             slot *s = &g_array_index(group, slot, i);
             crm_delivery_status st = CRM_DELIVERY_TEMPFAIL;
+
+            if (s->companion) {
+                if (rc == 0 && items[i].outcome == CRM_STORE_REJECTED)
+                    crm_log(CRM_LOG_WARN, "%s: meeting %s not logged: %s", s->req->d->ref,
+                            s->label, items[i].error);
+                g_free(s->label);
+                crm_prepared_clear(&s->rows);
+                continue;
+            }
             switch (rc < 0 ? CRM_STORE_PENDING : items[i].outcome) {
             case CRM_STORE_STORED: st = CRM_DELIVERY_STORED; break;
             case CRM_STORE_DUPLICATE: st = CRM_DELIVERY_DUPLICATE; break;

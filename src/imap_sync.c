@@ -577,8 +577,9 @@ void crm_imap_sync_run(const crm_config *cfg, int64_t source_id, const char *hol
                     "no IDLE: polling every %u s", x.id, x.set.host, x.set.user, cfg->source_poll);
         {
             crm_pipeline_opts o = {
-                "imap", cfg->create_accounts, cfg->limits, cfg->storage_dir,
-                MIN(cfg->batch_size, (unsigned)CHUNK_UIDS)
+                .source = "imap", .create_accounts = cfg->create_accounts,
+                .limits = cfg->limits, .storage_dir = cfg->storage_dir,
+                .batch_size = MIN(cfg->batch_size, (unsigned)CHUNK_UIDS),
             };
             x.pipe = crm_pipeline_new(x.store, x.ws, &o, on_outcome, &x);
         }

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <glib.h>
 
+#include "calendar_event.h"
 #include "ingest.h"
 #include "log.h"
 #include "mbox.h"
@@ -60,6 +61,8 @@ static int ingest_file(crm_pipeline *p, const char *path, char *err, size_t errl
     if (len == 0 || data == NULL) {
         crm_pipeline_report_failure(p, path, "empty file");
         rc = 0;
+    } else if (crm_calendar_sniff(data, len)) {
+        rc = crm_pipeline_submit_calendar(p, data, len, path, (int64_t)time(NULL), err, errlen);
     } else if (crm_mbox_sniff(data, len)) {
         rc = ingest_mbox(p, path, data, len, err, errlen);
     } else {

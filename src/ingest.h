@@ -1,6 +1,6 @@
 /*
  * NAME
- *	ingest 3h - the file source: .eml files, mbox files, Maildirs
+ *	ingest 3h - the file source: .eml files, mbox files, Maildirs, .ics files
  * DESCRIPTION
  *	crm_ingest_path() feeds every message under one path to a pipeline.
  *	What a path is comes from its content, never its name:
@@ -8,6 +8,8 @@
  *	  and new/ (tmp/ holds deliveries in progress and is skipped);
  *	- any other directory is walked in name order, recursively (so a
  *	  Maildir++ tree with .Sent/ folders is covered);
+ *	- a file starting with BEGIN:VCALENDAR is iCalendar: its events'
+ *	  occurrences become meetings (crm_pipeline_submit_calendar);
  *	- a file starting with an mbox "From " line is an mbox, split into
  *	  its messages (each reported as "FILE (mbox offset N)");
  *	- any other file is one message; the parser refuses what is not.

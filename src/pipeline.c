@@ -12,6 +12,7 @@
 #include "blobstore.h"
 #include "log.h"
 #include "matcher.h"
+#include "meeting.h"
 #include "pipeline.h"
 #include "prepare.h"
 
@@ -71,6 +72,8 @@ crm_pipeline *crm_pipeline_new(crm_store *st, const crm_workspace *ws,
     p->opts = *opts;
     if (p->opts.batch_size == 0)
         p->opts.batch_size = 1;
+    if (p->opts.cal_limits.max_bytes == 0)
+        crm_cal_limits_default(&p->opts.cal_limits);
     p->report = fn;
     p->ctx = ctx;
     p->queue = new_queue();
@@ -118,6 +121,67 @@ static int handle_bounce(crm_pipeline *p, const crm_message *msg, int64_t at,
     return 0;
 }
 
+/* Queue a meeting row per occurrence; mail: the mail that carried it. */
+static int queue_calendar(crm_pipeline *p, const crm_calendar *cal, const char *ref,
+                          const crm_message *mail, const char *what, int64_t receive_time,
+                          char *err, size_t errlen)
+{
+    for (size_t i = 0; i < cal->n_problems; i++)
+        p->report(p->ctx, ref, CRM_OUTCOME_FAILED, cal->problems[i]);
+    if (cal->n_dropped > cal->n_problems) {
+        char more[128];
+        g_snprintf(more, sizeof more, "%zu more events dropped",
+                   cal->n_dropped - cal->n_problems);
+        p->report(p->ctx, ref, CRM_OUTCOME_FAILED, more);
+    }
+    for (size_t i = 0; i < cal->n_events; i++) {
+        queued q = { 0 };
+        char *label = crm_meeting_label(&cal->events[i]);
+
+        crm_meeting_rows(p->ws, p->opts.source, cal, &cal->events[i], ref, mail,
+                         receive_time, &q.rows);
+        q.ref = g_strdup_printf("%s (%s%s)", ref, what, label);
+        g_free(label);
+        g_array_append_val(p->queue, q);
+        if (p->queue->len >= p->opts.batch_size && send_batch(p, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* A mail's invitations: meetings besides the mail itself. An invitation
+ * that cannot be read is reported failed; the mail is stored anyway. */
+static int queue_invitations(crm_pipeline *p, const crm_message *msg, const char *ref,
+                             int64_t mail_at, int64_t receive_time, char *err, size_t errlen)
+{
+    crm_cal_limits lim;
+
+    crm_meeting_invitation_limits(&p->opts.cal_limits, mail_at, &lim);
+    for (size_t i = 0; i < msg->n_calendar_parts; i++) {
+        const crm_calendar_part *part = &msg->calendar_parts[i];
+        crm_calendar *cal = NULL;
+        char why[512], *inv_ref;
+
+        if (!crm_meeting_invitation_wanted(part->method))
+            continue;
+        inv_ref = g_strdup_printf("%s (invitation)", ref);
+        if (crm_calendar_parse(part->data, part->len, &lim, &cal, why, sizeof why) != CRM_CAL_OK) {
+            p->report(p->ctx, inv_ref, CRM_OUTCOME_FAILED, why);
+            g_free(inv_ref);
+            continue;
+        }
+        if (crm_meeting_invitation_wanted(cal->method) &&
+            queue_calendar(p, cal, ref, msg, "invitation ", receive_time, err, errlen) < 0) {
+            crm_calendar_free(cal);
+            g_free(inv_ref);
+            return -1;
+        }
+        crm_calendar_free(cal);
+        g_free(inv_ref);
+    }
+    return 0;
+}
+
 int crm_pipeline_submit(crm_pipeline *p, const char *raw, size_t len, const char *ref,
                         int64_t receive_time, char *err, size_t errlen)
 {
@@ -126,6 +190,7 @@ int crm_pipeline_submit(crm_pipeline *p, const char *raw, size_t len, const char
     const char *skip;
     crm_parse_status st;
     queued q = { 0 };
+    int64_t mail_at;
 
     st = crm_message_parse(raw, len, &p->opts.limits, &msg, why, sizeof why);
     if (st != CRM_PARSE_OK) {
@@ -150,12 +215,43 @@ int crm_pipeline_submit(crm_pipeline *p, const char *raw, size_t len, const char
         p->report(p->ctx, ref, CRM_OUTCOME_FAILED, why);
         return 0;
     }
-    crm_message_free(msg);
+    mail_at = q.rows.interacted_at;
     q.ref = g_strdup(ref);
     g_array_append_val(p->queue, q);
-    if (p->queue->len >= p->opts.batch_size)
-        return send_batch(p, err, errlen);
+    if (p->queue->len >= p->opts.batch_size && send_batch(p, err, errlen) < 0) {
+        crm_message_free(msg);
+        return -1;
+    }
+    if (msg->n_calendar_parts > 0 &&
+        queue_invitations(p, msg, ref, mail_at, receive_time, err, errlen) < 0) {
+        crm_message_free(msg);
+        return -1;
+    }
+    crm_message_free(msg);
     return 0;
+}
+
+int crm_pipeline_submit_calendar(crm_pipeline *p, const char *data, size_t len, const char *ref,
+                                 int64_t receive_time, char *err, size_t errlen)
+{
+    crm_calendar *cal = NULL;
+    char why[512];
+    crm_cal_status st;
+    int rc;
+
+    st = crm_calendar_parse(data, len, &p->opts.cal_limits, &cal, why, sizeof why);
+    if (st != CRM_CAL_OK) {
+        p->report(p->ctx, ref, CRM_OUTCOME_FAILED, why[0] ? why : crm_cal_status_str(st));
+        return 0;
+    }
+    if (cal->n_events == 0 && cal->n_dropped == 0) {
+        p->report(p->ctx, ref, CRM_OUTCOME_SKIPPED, "no event in the expansion window");
+        crm_calendar_free(cal);
+        return 0;
+    }
+    rc = queue_calendar(p, cal, ref, NULL, "", receive_time, err, errlen);
+    crm_calendar_free(cal);
+    return rc;
 }
 
 static gpointer commit_batch(gpointer data)

@@ -6,7 +6,9 @@
  *	parse (parsers/) -> skip automatic mail (auto-replies; bounces, which
  *	mark the bounced contact) -> match participants (matcher) -> write
  *	attachment bytes (blobstore) -> queue the interaction row for the
- *	store. Queued rows are stored in batches of batch_size in one
+ *	store. A mail's meeting invitations (text/calendar parts) are queued
+ *	as meetings too (meeting.h), each reported as "REF (invitation UID)".
+ *	Calendar files take the same way from crm_pipeline_submit_calendar(). Queued rows are stored in batches of batch_size in one
  *	transaction each; crm_pipeline_flush() stores what is queued.
  *
  *	The outcome of every message is reported exactly once through the
@@ -25,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "calendar_event.h"
 #include "mail_message.h"
 #include "store.h"
 #include "workspace.h"
@@ -43,6 +46,7 @@ typedef struct crm_pipeline_opts {
     const char *source;		/* "file", "smtp", ... recorded in metadata */
     bool create_accounts;
     crm_parse_limits limits;
+    crm_cal_limits cal_limits;	/* max_bytes 0: crm_cal_limits_default() */
     const char *storage_dir;
     unsigned batch_size;
 } crm_pipeline_opts;
@@ -57,6 +61,13 @@ crm_pipeline *crm_pipeline_new(crm_store *st, const crm_workspace *ws,
  * last resort for mail without a sane Date or Received header. */
 int crm_pipeline_submit(crm_pipeline *p, const char *raw, size_t len, const char *ref,
                         int64_t receive_time, char *err, size_t errlen);
+
+/* An iCalendar object (an .ics file): every occurrence of its events is
+ * a meeting, reported as "REF (UID at START)"; an event the parser
+ * dropped is reported failed with its reason, a calendar with nothing
+ * in the expansion window skipped. */
+int crm_pipeline_submit_calendar(crm_pipeline *p, const char *data, size_t len, const char *ref,
+                                 int64_t receive_time, char *err, size_t errlen);
 
 /* Report a message the source could not even read. */
 void crm_pipeline_report_failure(crm_pipeline *p, const char *ref, const char *reason);

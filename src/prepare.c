@@ -50,7 +50,7 @@ static json_t *address_array(const crm_address_list *list)
 
 /* acting_user: the user to credit when no party is one (the forwarder
  * of a forward): sent as an "acting_only" entry, which is no participant. */
-static char *parties_json(const crm_match *m, const char *acting_user)
+char *crm_prepare_parties_json(const crm_match *m, const char *acting_user)
 {
     json_t *a = json_array();
     bool have_acting = false;
@@ -86,8 +86,7 @@ static char *parties_json(const crm_match *m, const char *acting_user)
     return out;
 }
 
-/* Truncate to at most max bytes without cutting a UTF-8 sequence. */
-static char *utf8_prefix(const char *s, size_t max)
+char *crm_prepare_text_prefix(const char *s, size_t max)
 {
     size_t len = strlen(s);
 
@@ -289,9 +288,9 @@ int crm_prepare_rows(const crm_workspace *ws, const char *storage_dir, const cha
          ? g_strconcat(eff->subject, "\n\n", eff->body_text, NULL)
          : g_strdup(eff->body_text);
     out->content = text;
-    out->embed_text = utf8_prefix(text, CRM_MAX_EMBED_TEXT);
+    out->embed_text = crm_prepare_text_prefix(text, CRM_MAX_EMBED_TEXT);
     out->metadata = metadata_json(source, eff, &m, ref, date_source, attachments, &fw);
-    out->parties = parties_json(&m, m.user_id);
+    out->parties = crm_prepare_parties_json(&m, m.user_id);
     out->has_documents = msg->n_attachments > 0;
     crm_match_clear(&m);
     crm_forward_free(fwd);
@@ -304,13 +303,16 @@ void crm_prepared_item(const crm_prepared *p, const char *source, crm_store_item
     memset(item, 0, sizeof *item);
     item->dedup_key = p->dedup_key;
     item->source = source;
-    item->type = "email";
+    item->type = p->type != NULL ? p->type : "email";
     item->interacted_at = p->interacted_at;
     item->content = p->content;
     item->metadata_json = p->metadata;
     item->parties_json = p->parties;
     item->documents_json = p->documents;
     item->embed_text = p->embed_text;
+    item->replace = p->replace;
+    item->revision = p->revision;
+    item->fingerprint = p->fingerprint;
 }
 
 void crm_prepared_clear(crm_prepared *p)
@@ -321,5 +323,6 @@ void crm_prepared_clear(crm_prepared *p)
     free(p->parties);
     free(p->documents);
     g_free(p->embed_text);
+    g_free(p->fingerprint);
     memset(p, 0, sizeof *p);
 }

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "mail_message.h"
+#include "matcher.h"
 #include "store.h"
 #include "workspace.h"
 
@@ -33,6 +34,10 @@ typedef struct crm_prepared {
     char *embed_text;
     int64_t interacted_at;
     bool has_documents;		/* files to make durable before commit */
+    const char *type;		/* interaction_type, static; NULL: "email" */
+    bool replace;		/* a newer version replaces it: see store.h */
+    int64_t revision;
+    char *fingerprint;
 } crm_prepared;
 
 /* Why automatic mail is not logged, or NULL for a human's mail. */
@@ -45,6 +50,13 @@ int64_t crm_prepare_date(const crm_message *msg, int64_t receive_time, const cha
 int crm_prepare_rows(const crm_workspace *ws, const char *storage_dir, const char *source,
                      const crm_message *msg, const char *ref, int64_t receive_time,
                      crm_prepared *out, char *why, size_t whylen);
+
+/* The parties as crmgate_store_interaction() takes them (JSON, malloc()ed);
+ * acting_user: a user to credit who is no party, or NULL. */
+char *crm_prepare_parties_json(const crm_match *m, const char *acting_user);
+
+/* A g_malloc()ed copy of at most max bytes of s, cut on a UTF-8 boundary. */
+char *crm_prepare_text_prefix(const char *s, size_t max);
 
 void crm_prepared_item(const crm_prepared *p, const char *source, crm_store_item *item);
 void crm_prepared_clear(crm_prepared *p);

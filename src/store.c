@@ -98,6 +98,10 @@ static const stmt_def statements[] = {
       " SELECT id, workspace_id, $2, $3, $4 FROM sources WHERE id = $1::bigint" },
     { "source_cursor",
       "SELECT state FROM source_cursors WHERE source_id = $1::bigint AND folder = $2" },
+    { "store_revision",
+      "SELECT crmgate_store_revision($1::uuid, $2, $3, $4::interaction_type,"
+      " $5::timestamptz, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10::boolean, $11,"
+      " $12::bigint, $13)" },
     { "mark_bounce",
       "SELECT crmgate_mark_bounce($1::uuid, $2, $3, $4, $5::timestamptz)" },
     { "workspace_insert",
@@ -454,16 +458,20 @@ static bool is_conflict(const PGresult *r)
 static void send_item(crm_store *st, const char *workspace_id, bool create_accounts,
                       const crm_store_item *it)
 {
-    char ts[32];
+    char ts[32], rev[24];
     const char *embed = it->embed_text != NULL && *it->embed_text ? it->embed_text : NULL;
-    const char *p[11] = {
+    const char *p[13] = {
         workspace_id, it->dedup_key, it->source, it->type, ts, it->content,
         it->metadata_json, it->parties_json, it->documents_json,
-        create_accounts ? "t" : "f", embed
+        create_accounts ? "t" : "f", embed, rev, it->fingerprint
     };
 
     crm_store_format_time(it->interacted_at, ts);
-    PQsendQueryPrepared(st->conn, "store_interaction", 11, p, NULL, NULL, 0);
+    g_snprintf(rev, sizeof rev, "%" G_GINT64_FORMAT, (gint64)it->revision);
+    if (it->replace)
+        PQsendQueryPrepared(st->conn, "store_revision", 13, p, NULL, NULL, 0);
+    else
+        PQsendQueryPrepared(st->conn, "store_interaction", 11, p, NULL, NULL, 0);
 }
 
 static void send_cursor(crm_store *st, const crm_source_cursor *c)

@@ -13,7 +13,9 @@
  *	(each in its own short transaction, under an advisory lock, see
  *	sql/002_gateway.sql). Each item is deduplicated by its key in the
  *	non-partitioned ingest_keys table: a key already present stores
- *	nothing and is reported as a duplicate. When one item makes the
+ *	nothing and is reported as a duplicate, unless the item is a newer
+ *	version that replaces the stored one (item->replace; the outcome is
+ *	then CRM_STORE_STORED with the old id). When one item makes the
  *	batch fail, the batch is rolled back and replayed item by item, so
  *	only that item is rejected and its neighbours are stored.
  * DIAGNOSTICS
@@ -89,6 +91,13 @@ typedef struct crm_store_item {
     const char *parties_json;	/* see crmgate_store_interaction() */
     const char *documents_json;
     const char *embed_text;	/* NULL or "": no embedding job */
+    /* replace: a newer version of what is stored under dedup_key replaces
+     * it, keeping its id (sql/006_meetings.sql): a higher or equal
+     * revision with another fingerprint. Otherwise a known key is a
+     * duplicate. */
+    bool replace;
+    int64_t revision;
+    const char *fingerprint;
     /* out */
     crm_store_outcome outcome;
     char interaction_id[40];

@@ -1,0 +1,272 @@
+/*
+ * NAME
+ *	meeting 3 - the rows one meeting occurrence becomes in one workspace
+ * DESCRIPTION
+ *	See meeting.h. Builds the JSON the store takes with jansson; the only
+ *	place that knows both a parsed calendar event and the shape of the
+ *	rows. Knows no SQL.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <glib.h>
+#include <jansson.h>
+
+#include "matcher.h"
+#include "meeting.h"
+#include "pipeline.h"
+
+/* A meeting further ahead than this is a broken date, not a plan. */
+#define MAX_MEETING_AHEAD	(2 * 366 * 86400)
+
+static json_t *jstr(const char *s)
+{
+    json_t *j;
+
+    if (s == NULL)
+        return json_null();
+    j = json_string(s);
+    if (j == NULL) {
+        char *fixed = g_utf8_make_valid(s, -1);
+        j = json_string(fixed);
+        g_free(fixed);
+    }
+    return j != NULL ? j : json_null();
+}
+
+static void iso_utc(int64_t t, char out[32])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    gmtime_r(&tt, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void ical_utc(int64_t t, char out[32])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    gmtime_r(&tt, &tm);
+    strftime(out, 32, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+char *crm_meeting_label(const crm_cal_event *ev)
+{
+    char at[32];
+
+    if (!ev->has_recurrence_id)
+        return g_strdup(ev->uid);
+    iso_utc(ev->recurrence_id, at);
+    return g_strdup_printf("%s at %s", ev->uid, at);
+}
+
+bool crm_meeting_invitation_wanted(const char *method)
+{
+    static const char *const wanted[] = { "REQUEST", "REPLY", "CANCEL", "PUBLISH", "ADD" };
+
+    if (method == NULL)
+        return true;
+    for (size_t i = 0; i < G_N_ELEMENTS(wanted); i++) {
+        if (g_ascii_strcasecmp(method, wanted[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+void crm_meeting_invitation_limits(const crm_cal_limits *base, int64_t mail_at,
+                                   crm_cal_limits *out)
+{
+    *out = *base;
+    out->window_start = mail_at - (int64_t)CRM_CAL_DEFAULT_PAST_DAYS * 86400;
+    out->window_end = mail_at + (int64_t)CRM_CAL_DEFAULT_FUTURE_DAYS * 86400;
+}
+
+/* One attendee's view only: never replaces the organizer's version. */
+static bool replaces(const char *method)
+{
+    return method == NULL || (strcmp(method, "REPLY") != 0 && strcmp(method, "COUNTER") != 0 &&
+                              strcmp(method, "DECLINECOUNTER") != 0);
+}
+
+static bool is_person(const crm_cal_attendee *a)
+{
+    return a->email != NULL &&
+           (a->cutype == NULL || (strcmp(a->cutype, "ROOM") != 0 &&
+                                  strcmp(a->cutype, "RESOURCE") != 0));
+}
+
+static void match_people(const crm_workspace *ws, const crm_cal_event *ev, crm_match *m)
+{
+    const crm_address_list *by_role[CRM_ROLE_COUNT] = { 0 };
+    crm_address org_item = { ev->organizer_name, ev->organizer_email };
+    crm_address_list org = { &org_item, ev->organizer_email != NULL ? 1 : 0 };
+    crm_address_list att = { g_new0(crm_address, ev->n_attendees + 1), 0 };
+
+    for (size_t i = 0; i < ev->n_attendees; i++) {
+        if (!is_person(&ev->attendees[i]))
+            continue;
+        att.items[att.count].email = ev->attendees[i].email;
+        att.items[att.count].name = ev->attendees[i].name;
+        att.count++;
+    }
+    by_role[CRM_ROLE_ORGANIZER] = &org;
+    by_role[CRM_ROLE_ATTENDEE] = &att;
+    crm_match_addresses(ws, by_role, m);
+    g_free(att.items);
+}
+
+static char *content_text(const crm_cal_event *ev)
+{
+    GString *s = g_string_new(NULL);
+
+    if (ev->summary != NULL)
+        g_string_append(s, ev->summary);
+    if (ev->description != NULL)
+        g_string_append_printf(s, "%s%s", s->len ? "\n\n" : "", ev->description);
+    if (ev->location != NULL)
+        g_string_append_printf(s, "%sLocation: %s", s->len ? "\n\n" : "", ev->location);
+    return g_string_free(s, FALSE);
+}
+
+static json_t *people_json(const crm_cal_event *ev)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; i < ev->n_attendees; i++) {
+        const crm_cal_attendee *at = &ev->attendees[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "email", jstr(at->email));
+        json_object_set_new(o, "name", jstr(at->name));
+        json_object_set_new(o, "partstat", jstr(at->partstat));
+        json_object_set_new(o, "role", jstr(at->role));
+        json_object_set_new(o, "cutype", jstr(at->cutype));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+static json_t *organizer_json(const crm_cal_event *ev)
+{
+    json_t *o;
+
+    if (ev->organizer_email == NULL && ev->organizer_name == NULL)
+        return json_null();
+    o = json_object();
+    json_object_set_new(o, "email", jstr(ev->organizer_email));
+    json_object_set_new(o, "name", jstr(ev->organizer_name));
+    return o;
+}
+
+/* What the CRM shows of a meeting, hashed: a new version differing in
+ * none of it changes nothing. Source and method are left out: the same
+ * meeting read from a file and from an invitation is the same. */
+static char *fingerprint(const crm_cal_event *ev, const char *content)
+{
+    json_t *o = json_object();
+    char *dump, *hex;
+
+    json_object_set_new(o, "content", jstr(content));
+    json_object_set_new(o, "start", json_integer((json_int_t)ev->start));
+    json_object_set_new(o, "end", json_integer((json_int_t)ev->end));
+    json_object_set_new(o, "all_day", json_boolean(ev->all_day));
+    json_object_set_new(o, "status", jstr(ev->status));
+    json_object_set_new(o, "cancelled", json_boolean(ev->cancelled));
+    json_object_set_new(o, "conference_url", jstr(ev->conference_url));
+    json_object_set_new(o, "organizer", organizer_json(ev));
+    json_object_set_new(o, "attendees", people_json(ev));
+    dump = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(o);
+    hex = g_compute_checksum_for_string(G_CHECKSUM_SHA256, dump != NULL ? dump : "", -1);
+    free(dump);
+    return hex;
+}
+
+static char *metadata_json(const char *source, const crm_calendar *cal, const crm_cal_event *ev,
+                           const crm_match *m, const char *ref, const crm_message *mail,
+                           const char *date_source)
+{
+    json_t *o = json_object();
+    char at[32];
+    char *out;
+
+    json_object_set_new(o, "uid", jstr(ev->uid));
+    if (ev->has_recurrence_id) {
+        iso_utc(ev->recurrence_id, at);
+        json_object_set_new(o, "recurrence_id", json_string(at));
+    } else {
+        json_object_set_new(o, "recurrence_id", json_null());
+    }
+    json_object_set_new(o, "sequence", json_integer(ev->sequence));
+    json_object_set_new(o, "summary", jstr(ev->summary));
+    iso_utc(ev->start, at);
+    json_object_set_new(o, "start", json_string(at));
+    iso_utc(ev->end, at);
+    json_object_set_new(o, "end", json_string(at));
+    json_object_set_new(o, "all_day", json_boolean(ev->all_day));
+    if (ev->floating)
+        json_object_set_new(o, "floating", json_true());
+    if (ev->tz_unknown)
+        json_object_set_new(o, "tz_unknown", json_true());
+    json_object_set_new(o, "tzid", jstr(ev->tzid));
+    json_object_set_new(o, "location", jstr(ev->location));
+    json_object_set_new(o, "status", jstr(ev->status));
+    json_object_set_new(o, "cancelled", json_boolean(ev->cancelled));
+    json_object_set_new(o, "method", jstr(ev->method));
+    json_object_set_new(o, "conference_url", jstr(ev->conference_url));
+    json_object_set_new(o, "organizer", organizer_json(ev));
+    json_object_set_new(o, "attendees", people_json(ev));
+    if (ev->attendees_truncated)
+        json_object_set_new(o, "attendees_truncated", json_true());
+    if (ev->text_truncated)
+        json_object_set_new(o, "text_truncated", json_true());
+    json_object_set_new(o, "direction", json_string(crm_direction_name(m->direction)));
+    json_object_set_new(o, "date_source", json_string(date_source));
+    json_object_set_new(o, "prodid", jstr(cal->prodid));
+    json_object_set_new(o, "source", jstr(source));
+    json_object_set_new(o, "source_ref", jstr(ref));
+    if (mail != NULL) {
+        json_t *v = json_object();
+        json_object_set_new(v, "message_id", jstr(mail->message_id));
+        json_object_set_new(v, "subject", jstr(mail->subject));
+        json_object_set_new(o, "invitation_mail", v);
+    }
+    out = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return out;
+}
+
+void crm_meeting_rows(const crm_workspace *ws, const char *source, const crm_calendar *cal,
+                      const crm_cal_event *ev, const char *ref, const crm_message *mail,
+                      int64_t receive_time, crm_prepared *out)
+{
+    int64_t now = (int64_t)time(NULL);
+    const char *date_source = "start";
+    crm_match m;
+    char rid[32];
+
+    memset(out, 0, sizeof *out);
+    match_people(ws, ev, &m);
+    if (ev->has_recurrence_id) {
+        ical_utc(ev->recurrence_id, rid);
+        out->dedup_key = g_strconcat("ical:", ev->uid, "/", rid, NULL);
+    } else {
+        out->dedup_key = g_strconcat("ical:", ev->uid, NULL);
+    }
+    out->interacted_at = ev->start;
+    if (ev->start < CRM_MIN_SANE_DATE || ev->start > now + MAX_MEETING_AHEAD) {
+        out->interacted_at = receive_time;
+        date_source = "ingest";
+    }
+    out->content = content_text(ev);
+    out->embed_text = crm_prepare_text_prefix(out->content, CRM_MAX_EMBED_TEXT);
+    out->metadata = metadata_json(source, cal, ev, &m, ref, mail, date_source);
+    out->parties = crm_prepare_parties_json(&m, m.user_id);
+    out->documents = strdup("[]");	/* freed with free(), as json_dumps() output */
+    out->type = "meeting";
+    out->replace = replaces(ev->method);
+    out->revision = ev->sequence;
+    out->fingerprint = fingerprint(ev, out->content);
+    crm_match_clear(&m);
+}
