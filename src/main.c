@@ -36,6 +36,8 @@ static const command commands[] = {
     { "user", cmd_user, "add a user (a colleague) to a workspace" },
     { "ingest", cmd_ingest, "import .eml, mbox and Maildir mail" },
     { "serve", cmd_serve, "receive dropbox mail over SMTP and LMTP" },
+    { "embed", cmd_embed, "embed queued texts with Voyage (the worker)" },
+    { "search", cmd_search, "semantic search over a workspace's interactions" },
     { "status", cmd_status, "what each workspace holds" },
     { "db", cmd_db, "the database in use: url, stop" },
 };
