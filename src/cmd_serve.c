@@ -6,7 +6,8 @@
  *	thread (committer.h) until SIGTERM or SIGINT: then it stops
  *	accepting, lets sessions in progress finish (at most
  *	shutdown_timeout seconds) and exits 0. SIGHUP reads the configuration
- *	again: new sessions get the new limits. The IMAP, CalDAV and embedding
+ *	again: new sessions get the new limits. With a Voyage API key the
+ *	embedding worker (embed.h) runs here too. The IMAP and CalDAV
  *	workers will run here too.
  */
 #include <signal.h>
@@ -18,6 +19,7 @@
 
 #include "commands.h"
 #include "committer.h"
+#include "embed.h"
 #include "log.h"
 #include "smtp.h"
 
@@ -84,6 +86,34 @@ static bool valid_listen(const char *what, const char *spec)
     return true;
 }
 
+/* The embedding worker runs here when a Voyage key is configured; a
+ * schema that cannot hold the vectors refuses the start. A database
+ * that cannot be reached at start leaves the worker off (logged). */
+static int start_embedding(const crm_config *cfg, crm_embed_worker **w)
+{
+    char err[1024], *key = NULL;
+    bool cfg_error = false;
+
+    if (crm_embed_api_key(cfg, &key, err, sizeof err) < 0) {
+        crm_log(CRM_LOG_INFO, "serve: embedding worker off: %s", err);
+        return 0;
+    }
+    g_free(key);
+    *w = crm_embed_worker_start(cfg, false, &cfg_error, err, sizeof err);
+    if (*w == NULL && cfg_error) {
+        crm_die_msg("serve: %s", err);
+        return -1;
+    }
+    if (*w == NULL) {
+        /* the database is down: mail must still get its 4xx */
+        crm_log(CRM_LOG_WARN, "serve: embedding worker off: %s", err);
+        return 0;
+    }
+    crm_log(CRM_LOG_INFO, "serve: embedding worker on (%u threads, %s)", cfg->embed_workers,
+            cfg->embedding_model ? cfg->embedding_model : "voyage-3-large");
+    return 0;
+}
+
 int cmd_serve(crm_config *cfg, int argc, char **argv)
 {
     bool check = false;
@@ -91,6 +121,7 @@ int cmd_serve(crm_config *cfg, int argc, char **argv)
     crm_committer *committer;
     crm_smtp_server *srv;
     GMainLoop *loop;
+    crm_embed_worker *embed = NULL;
     unsigned left;
 
     if (cli_wants_help(argc, argv, usage))
@@ -114,11 +145,14 @@ int cmd_serve(crm_config *cfg, int argc, char **argv)
     }
 
     signal(SIGPIPE, SIG_IGN);	/* a client that hangs up is a write error, not a death */
+    if (start_embedding(cfg, &embed) < 0)
+        return CRM_EXIT_USAGE;
     committer = crm_committer_new(cfg);
     srv = crm_smtp_server_new(cfg, committer, err, sizeof err);
     if (srv == NULL) {
         crm_die_msg("serve: %s", err);
         crm_committer_free(committer);
+        crm_embed_worker_stop(embed, NULL, err, sizeof err);
         return CRM_EXIT_FAILED;
     }
     crm_log(CRM_LOG_INFO, "serve: listening: smtp %s, lmtp %s",
@@ -136,6 +170,7 @@ int cmd_serve(crm_config *cfg, int argc, char **argv)
                 cfg->shutdown_timeout);
     crm_committer_free(committer);
     crm_smtp_server_free(srv);
+    crm_embed_worker_stop(embed, NULL, err, sizeof err);
     g_main_loop_unref(loop);
     crm_log(CRM_LOG_INFO, "serve: stopped");
     return CRM_EXIT_OK;
