@@ -22,6 +22,7 @@ embed_once --embed-batch-size 20
 is "$EMBED_OUT" "embedded 20, failed 0, requeued 0, truncated 0, empty 0" "a 429 storm is waited out and every job embedded"
 is "$(fake_stat requests)" "4" "three 429s, then the request that succeeded"
 like "$EMBED_ERR" "HTTP 429: Rate limit exceeded.; retrying in [0-9]+ ms" "each retry is logged with its reason"
+like "$EMBED_ERR" "retrying in 1[0-9]{3} ms" "the wait honours Retry-After: 1 (backoff alone would be 20-40 ms)"
 is "$(fake_stat duplicates)" "0" "retries embed no text twice"
 
 queue 10
