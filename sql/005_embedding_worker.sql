@@ -112,9 +112,12 @@ END $$;
 
 -- Give claimed jobs back: p_final marks them failed for good, else they
 -- are pending again (retried by the next claim). The reason goes to
--- last_error either way, so "crmgate status" can show it.
+-- last_error either way, so "crmgate status" can show it. p_refund: the
+-- claim does not count as an attempt (Voyage was unavailable: an outage
+-- must not use up the jobs' attempts).
 CREATE FUNCTION crmgate_release_embedding_jobs(p_worker text, p_ids bigint[], p_error text,
-                                               p_final boolean) RETURNS int
+                                               p_final boolean, p_refund boolean DEFAULT false)
+RETURNS int
 LANGUAGE plpgsql AS $$
 DECLARE
    v_n int;
@@ -123,6 +126,7 @@ BEGIN
       SET status = CASE WHEN p_final THEN 'failed'::embedding_job_status
                         ELSE 'pending'::embedding_job_status END,
           last_error = left(p_error, 1000), claimed_by = NULL, lease_until = NULL,
+          attempts = CASE WHEN p_refund THEN greatest(attempts - 1, 0) ELSE attempts END,
           updated_at = now()
     WHERE id = ANY (p_ids) AND status = 'running' AND claimed_by = p_worker;
    GET DIAGNOSTICS v_n = ROW_COUNT;

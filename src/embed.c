@@ -43,7 +43,7 @@ struct thread_ctx {
     char err[1024];
 };
 
-typedef enum { GROUP_OK, GROUP_AUTH, GROUP_DB, GROUP_STOPPED } group_rc;
+typedef enum { GROUP_OK, GROUP_AUTH, GROUP_DB, GROUP_STOPPED, GROUP_UNAVAILABLE } group_rc;
 
 /* One text on its way to Voyage. */
 typedef struct item {
@@ -143,7 +143,7 @@ static char *vector_text(const float *v, unsigned dim)
 }
 
 static void release(thread_ctx *t, crm_embed_store *es, const item *items, size_t n,
-                    const char *reason, bool final)
+                    const char *reason, bool final, bool refund)
 {
     long long *ids = g_new(long long, n);
     char err[1024];
@@ -151,7 +151,7 @@ static void release(thread_ctx *t, crm_embed_store *es, const item *items, size_
     for (size_t i = 0; i < n; i++)
         ids[i] = items[i].id;
     /* the lease runs out anyway if this fails: the jobs are not lost */
-    if (crm_embed_store_release(es, t->id, ids, n, reason, final, err, sizeof err) < 0)
+    if (crm_embed_store_release(es, t->id, ids, n, reason, final, refund, err, sizeof err) < 0)
         crm_log(CRM_LOG_WARN, "embed: worker %s: %s", t->id, err);
     g_free(ids);
 }
@@ -201,17 +201,27 @@ static group_rc embed_group(thread_ctx *t, crm_embed_store *es, crm_voyage *v,
         break;
     }
     case CRM_VOYAGE_TRANSIENT:
+        /* Voyage is unavailable: not the texts' fault, no attempt used */
+        crm_log(CRM_LOG_WARN, "embed: worker %s: Voyage is unavailable, %zu jobs back to the "
+                "queue: %s", t->id, n, err);
+        release(t, es, items, n, err, false, true);
+        t->stats.retried += (long)n;
+        g_strlcpy(t->err, err, sizeof t->err);
+        rc = GROUP_UNAVAILABLE;
+        break;
+    case CRM_VOYAGE_BAD_ANSWER:
+        /* maybe these texts: the attempt counts, so it ends */
         crm_log(CRM_LOG_WARN, "embed: worker %s: %zu jobs back to the queue: %s", t->id, n, err);
-        release(t, es, items, n, err, false);
+        release(t, es, items, n, err, false, false);
         t->stats.retried += (long)n;
         break;
     case CRM_VOYAGE_STOPPED:
-        release(t, es, items, n, "the worker stopped", false);
+        release(t, es, items, n, "the worker stopped", false, true);
         rc = GROUP_STOPPED;
         break;
     case CRM_VOYAGE_AUTH:
         crm_log(CRM_LOG_ERROR, "embed: worker %s: the Voyage API key is refused: %s", t->id, err);
-        release(t, es, items, n, err, false);
+        release(t, es, items, n, err, false, true);
         g_strlcpy(t->err, err, sizeof t->err);
         rc = GROUP_AUTH;
         break;
@@ -222,11 +232,12 @@ static group_rc embed_group(thread_ctx *t, crm_embed_store *es, crm_voyage *v,
             if (rc == GROUP_OK)
                 rc = embed_group(t, es, v, items + n / 2, n - n / 2);
             else
-                release(t, es, items + n / 2, n - n / 2, "the worker stopped", false);
+                release(t, es, items + n / 2, n - n / 2, "not sent: the worker stopped, or Voyage "
+                        "is unavailable", false, true);
             break;
         }
         crm_log(CRM_LOG_WARN, "embed: worker %s: job %lld failed: %s", t->id, items[0].id, err);
-        release(t, es, items, 1, err, true);
+        release(t, es, items, 1, err, true, false);
         t->stats.failed++;
         break;
     }
@@ -279,7 +290,7 @@ static group_rc process(thread_ctx *t, crm_embed_store *es, crm_voyage *v, GPtrA
         char reason[128];
         snprintf(reason, sizeof reason, "gave up after %u attempts", s->max_attempts);
         crm_log(CRM_LOG_WARN, "embed: worker %s: %zu jobs %s", t->id, n_spent, reason);
-        release(t, es, spent, n_spent, reason, true);
+        release(t, es, spent, n_spent, reason, true, false);
         t->stats.failed += (long)n_spent;
     }
     if (n_gone > 0) {
@@ -313,7 +324,8 @@ static group_rc process(thread_ctx *t, crm_embed_store *es, crm_voyage *v, GPtrA
     if (rc == GROUP_OK && start < n)
         rc = embed_group(t, es, v, items + start, n - start);
     else if (rc != GROUP_OK && rc != GROUP_DB && start < n)
-        release(t, es, items + start, n - start, "the worker stopped", false);
+        release(t, es, items + start, n - start, "not sent: the worker stopped, or Voyage is "
+                "unavailable", false, true);
     /* after GROUP_DB the connection is unusable: the leases free the jobs */
 
     for (size_t i = 0; i < n; i++)
@@ -347,6 +359,7 @@ static gpointer thread_main(gpointer p)
     crm_voyage *v = crm_voyage_new(&o);
     crm_embed_store *es = NULL;
     char err[1024];
+    unsigned outage_pause = 0;	/* grows while Voyage stays unavailable */
 
     crm_log(CRM_LOG_DEBUG, "embed: worker %s started", t->id);
     while (!stopping(w)) {
@@ -396,6 +409,18 @@ static gpointer thread_main(gpointer p)
                 break;
             }
             nap(w, CRM_EMBED_AUTH_PAUSE_S);
+        } else if (rc == GROUP_UNAVAILABLE) {
+            char why[1100];
+            snprintf(why, sizeof why, "Voyage is unavailable: %s", t->err);
+            if (s->once) {
+                fail(t, why);
+                break;
+            }
+            outage_pause = MIN(MAX(outage_pause * 2, s->poll), CRM_EMBED_OUTAGE_PAUSE_S);
+            crm_log(CRM_LOG_WARN, "embed: worker %s: %s; next try in %u s", t->id, why, outage_pause);
+            nap(w, outage_pause);
+        } else if (rc == GROUP_OK) {
+            outage_pause = 0;
         }
     }
     crm_embed_store_close(es);

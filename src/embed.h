@@ -16,9 +16,14 @@
  *	- A request carries at most CRM_VOYAGE_MAX_TEXTS texts and
  *	  CRM_EMBED_REQUEST_TOKENS estimated tokens (a sixth under Voyage's
  *	  120K, for texts that tokenize denser than the estimate).
- *	- 429, 5xx, timeouts, malformed answers: retried by voyage.c; when
+ *	- 429, 5xx, timeouts, malformed answers: retried by voyage.c. When
  *	  the retries run out the jobs go back to pending with the reason in
- *	  last_error, and are claimed again (another attempt).
+ *	  last_error. After 429/5xx/timeouts (Voyage unavailable) the claim
+ *	  does not count as an attempt, so an outage fails no job; the worker
+ *	  waits (embed_poll, doubling up to CRM_EMBED_OUTAGE_PAUSE_S) before it
+ *	  claims again, and crmgate embed --once stops (exit 1). After a
+ *	  malformed answer it counts: texts that always get one fail in the
+ *	  end.
  *	- Other 4xx: the request is split in halves until the text Voyage
  *	  refuses is alone; that job fails with Voyage's reason, the rest
  *	  are embedded. 401/403 fail no job: the jobs go back, the worker
@@ -40,6 +45,7 @@
 #define CRM_EMBED_REQUEST_TOKENS	100000
 #define CRM_EMBED_AUTH_PAUSE_S		60	/* wait after 401/403 (daemon) */
 #define CRM_EMBED_DB_PAUSE_S		5	/* wait after a database failure */
+#define CRM_EMBED_OUTAGE_PAUSE_S	300	/* longest wait for Voyage to come back */
 
 typedef struct crm_embed_stats {
     long embedded;	/* vectors written */

@@ -31,7 +31,7 @@ static const stmt_def statements[] = {
     { "embed_finish",
       "SELECT crmgate_finish_embedding_jobs($1, $2::bigint[], $3::text[], $4::text[])" },
     { "embed_release",
-      "SELECT crmgate_release_embedding_jobs($1, $2::bigint[], $3, $4::boolean)" },
+      "SELECT crmgate_release_embedding_jobs($1, $2::bigint[], $3, $4::boolean, $5::boolean)" },
     { "embed_requeue",
       "SELECT crmgate_requeue_embedding($1::uuid, $2, $3::uuid, $4::timestamptz,"
       " coalesce($5, 'embedding'), $6)" },
@@ -257,11 +257,12 @@ int crm_embed_store_finish(crm_embed_store *es, const char *worker, const long l
 }
 
 int crm_embed_store_release(crm_embed_store *es, const char *worker, const long long *ids,
-                            size_t n, const char *reason, bool final, char *err, size_t errlen)
+                            size_t n, const char *reason, bool final, bool refund,
+                            char *err, size_t errlen)
 {
     char *a_ids = id_array(ids, n);
-    const char *p[4] = { worker, a_ids, reason, final ? "t" : "f" };
-    PGresult *r = run(es, "embed_release", 4, p);
+    const char *p[5] = { worker, a_ids, reason, final ? "t" : "f", refund ? "t" : "f" };
+    PGresult *r = run(es, "embed_release", 5, p);
 
     g_free(a_ids);
     if (PQresultStatus(r) != PGRES_TUPLES_OK)

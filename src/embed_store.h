@@ -60,9 +60,11 @@ int crm_embed_store_finish(crm_embed_store *es, const char *worker, const long l
                            char *const *vectors, char *const *notes, size_t n, int *done,
                            char *err, size_t errlen);
 
-/* Give jobs back: failed for good when final, else pending again. */
+/* Give jobs back: failed for good when final, else pending again; refund:
+ * this claim does not count as an attempt. */
 int crm_embed_store_release(crm_embed_store *es, const char *worker, const long long *ids,
-                            size_t n, const char *reason, bool final, char *err, size_t errlen);
+                            size_t n, const char *reason, bool final, bool refund,
+                            char *err, size_t errlen);
 
 /* Queue the embedding of a row again (its text changed): see
  * crmgate_requeue_embedding in sql/005_embedding_worker.sql. at: the

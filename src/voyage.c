@@ -246,7 +246,7 @@ crm_voyage_status crm_voyage_embed(crm_voyage *v, const char *const *texts, size
         curl_off_t retry_after = 0;
         char why[512];
         CURLcode cc;
-        bool retry = false;
+        bool retry = false, malformed = false;
 
         curl_easy_reset(v->curl);
         curl_easy_setopt(v->curl, CURLOPT_URL, v->url);
@@ -280,7 +280,7 @@ crm_voyage_status crm_voyage_embed(crm_voyage *v, const char *const *texts, size
                 if (parse_response(v, b.buf->str, b.buf->len, n, out, tokens, why, sizeof why) == 0)
                     st = CRM_VOYAGE_OK;
                 else
-                    retry = true;
+                    retry = malformed = true;
             } else {
                 char detail[300];
                 error_detail(b.buf, detail, sizeof detail);
@@ -298,7 +298,7 @@ crm_voyage_status crm_voyage_embed(crm_voyage *v, const char *const *texts, size
         if (!retry)
             break;
         if (attempt >= v->max_retries) {
-            st = CRM_VOYAGE_TRANSIENT;
+            st = malformed ? CRM_VOYAGE_BAD_ANSWER : CRM_VOYAGE_TRANSIENT;
             crm_err_set(err, errlen, "%s (after %u retries)", why, attempt);
             break;
         }

@@ -14,7 +14,8 @@
  *	CRM_VOYAGE_MAX_BACKOFF_MS), a Retry-After header overriding the
  *	computed delay; a malformed answer (not the documented shape) counts
  *	as transient too. After max_retries retries the call fails with
- *	CRM_VOYAGE_TRANSIENT. Other 4xx are not retried: CRM_VOYAGE_REJECTED,
+ *	CRM_VOYAGE_TRANSIENT (the service is unavailable), or
+ *	CRM_VOYAGE_BAD_ANSWER when the last answer was malformed. Other 4xx are not retried: CRM_VOYAGE_REJECTED,
  *	with Voyage's "detail" in err; 401 and 403 are CRM_VOYAGE_AUTH (the
  *	key, not the texts, is wrong).
  *
@@ -44,7 +45,8 @@
 
 typedef enum crm_voyage_status {
     CRM_VOYAGE_OK = 0,
-    CRM_VOYAGE_TRANSIENT,	/* retries exhausted (429, 5xx, timeout, malformed) */
+    CRM_VOYAGE_TRANSIENT,	/* retries exhausted (429, 5xx, timeout, no connection) */
+    CRM_VOYAGE_BAD_ANSWER,	/* retries exhausted, the last answer malformed */
     CRM_VOYAGE_REJECTED,	/* 4xx: the request itself is refused */
     CRM_VOYAGE_AUTH,		/* 401/403: the key is refused */
     CRM_VOYAGE_STOPPED		/* *stop was set while waiting to retry */

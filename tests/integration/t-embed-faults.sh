@@ -34,6 +34,18 @@ is "$(fake_stat requests)" "3" "after two retries"
 
 queue 10
 fake_reset
+fake_control '{"faults": [{"kind": "503", "count": 100}]}'
+embed_once --embed-max-retries 2
+is "$EMBED_RC" "1" "Voyage down for good: crmgate embed --once gives up (exit 1)"
+like "$EMBED_ERR" "Voyage is unavailable: HTTP 503: Internal server error. \\(after 2 retries\\)" "and says why"
+is "$(sql "SELECT count(*) || ' ' || sum(attempts) FROM embedding_jobs WHERE status = 'pending' AND last_error LIKE 'HTTP 503%'")" "10 0" \
+   "the jobs wait in the queue with the reason, no attempt used up by the outage"
+fake_reset
+embed_once
+is "$EMBED_OUT" "embedded 10, failed 0, requeued 0, truncated 0, empty 0" "when Voyage is back they are embedded"
+
+queue 10
+fake_reset
 fake_control '{"faults": [{"kind": "timeout", "sleep": 3}]}'
 embed_once --embed-timeout 1
 is "$EMBED_OUT" "embedded 10, failed 0, requeued 0, truncated 0, empty 0" "a request that times out is retried"
