@@ -36,6 +36,9 @@ struct crm_embed_worker {
 
 struct thread_ctx {
     crm_embed_worker *w;
+    crm_embed_store *es;	/* the connection of the request in flight */
+    const long long *ids;	/* its jobs, whose lease retries extend */
+    size_t n_ids;
     GThread *thread;
     char id[160];		/* claimed_by */
     crm_embed_stats stats;
@@ -119,11 +122,18 @@ static void nap(const crm_embed_worker *w, unsigned seconds)
         g_usleep(100000);
 }
 
+/* Before each wait to retry: log, and keep the jobs' lease ahead of the
+ * retries, so that a slow Voyage does not hand them to another worker. */
 static void on_retry(void *p, const char *why, unsigned delay_ms)
 {
     thread_ctx *t = p;
+    char err[1024];
 
     crm_log(CRM_LOG_WARN, "embed: worker %s: Voyage: %s; retrying in %u ms", t->id, why, delay_ms);
+    if (t->es != NULL && t->n_ids > 0 &&
+        crm_embed_store_extend(t->es, t->id, t->ids, t->n_ids,
+                               t->w->s.lease + delay_ms / 1000 + t->w->s.timeout, err, sizeof err) < 0)
+        crm_log(CRM_LOG_WARN, "embed: worker %s: %s", t->id, err);
 }
 
 /* "[x,y,...]" for pgvector. */
@@ -167,9 +177,23 @@ static group_rc embed_group(thread_ctx *t, crm_embed_store *es, crm_voyage *v,
     group_rc rc = GROUP_OK;
     crm_voyage_status st;
 
-    for (size_t i = 0; i < n; i++)
+    long long *held = g_new(long long, n);
+
+    for (size_t i = 0; i < n; i++) {
         texts[i] = items[i].text;
+        held[i] = items[i].id;
+    }
+    /* a later request of the batch waited for the earlier ones: renew */
+    if (crm_embed_store_extend(es, t->id, held, n, s->lease, err, sizeof err) < 0)
+        crm_log(CRM_LOG_WARN, "embed: worker %s: %s", t->id, err);
+    t->es = es;
+    t->ids = held;
+    t->n_ids = n;
     st = crm_voyage_embed(v, texts, n, "document", vecs, NULL, err, sizeof err);
+    t->es = NULL;
+    t->ids = NULL;
+    t->n_ids = 0;
+    g_free(held);
     g_free(texts);
     switch (st) {
     case CRM_VOYAGE_OK: {

@@ -32,6 +32,9 @@ static const stmt_def statements[] = {
       "SELECT crmgate_finish_embedding_jobs($1, $2::bigint[], $3::text[], $4::text[])" },
     { "embed_release",
       "SELECT crmgate_release_embedding_jobs($1, $2::bigint[], $3, $4::boolean, $5::boolean)" },
+    { "embed_extend",
+      "UPDATE embedding_jobs SET lease_until = now() + make_interval(secs => $3::int)"
+      " WHERE id = ANY ($2::bigint[]) AND status = 'running' AND claimed_by = $1" },
     { "embed_requeue",
       "SELECT crmgate_requeue_embedding($1::uuid, $2, $3::uuid, $4::timestamptz,"
       " coalesce($5, 'embedding'), $6)" },
@@ -267,6 +270,22 @@ int crm_embed_store_release(crm_embed_store *es, const char *worker, const long 
     g_free(a_ids);
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
         return result_error(es, r, "releasing embedding jobs", err, errlen);
+    PQclear(r);
+    return 0;
+}
+
+int crm_embed_store_extend(crm_embed_store *es, const char *worker, const long long *ids,
+                           size_t n, unsigned lease_s, char *err, size_t errlen)
+{
+    char *a_ids = id_array(ids, n), lease[16];
+    const char *p[3] = { worker, a_ids, lease };
+    PGresult *r;
+
+    snprintf(lease, sizeof lease, "%u", lease_s);
+    r = run(es, "embed_extend", 3, p);
+    g_free(a_ids);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        return result_error(es, r, "extending the lease of embedding jobs", err, errlen);
     PQclear(r);
     return 0;
 }

@@ -60,6 +60,10 @@ int crm_embed_store_finish(crm_embed_store *es, const char *worker, const long l
                            char *const *vectors, char *const *notes, size_t n, int *done,
                            char *err, size_t errlen);
 
+/* Hold claimed jobs lease_s seconds more (a slow request, retries). */
+int crm_embed_store_extend(crm_embed_store *es, const char *worker, const long long *ids,
+                           size_t n, unsigned lease_s, char *err, size_t errlen);
+
 /* Give jobs back: failed for good when final, else pending again; refund:
  * this claim does not count as an attempt. */
 int crm_embed_store_release(crm_embed_store *es, const char *worker, const long long *ids,
