@@ -165,10 +165,14 @@ crm_smtp_status crm_smtp_parse(const char *line, size_t len, crm_smtp_command *c
             p++;
         if ((st = parse_path(&p, end, &cmd->path, err, errlen)) != CRM_SMTP_OK)
             return st;
-        if (cmd->verb == CRM_SMTP_RCPT && cmd->path[0] == '\0')
+        if (cmd->verb == CRM_SMTP_RCPT && cmd->path[0] == '\0') {
+            crm_smtp_command_clear(cmd);	/* a refused command owns nothing */
             return refuse(CRM_SMTP_SYNTAX, err, errlen, "Syntax: empty recipient");
-        if (p < end && *p != ' ')
+        }
+        if (p < end && *p != ' ') {
+            crm_smtp_command_clear(cmd);
             return refuse(CRM_SMTP_SYNTAX, err, errlen, "Syntax: junk after path");
+        }
         if ((st = parse_params(p, end, cmd, err, errlen)) != CRM_SMTP_OK) {
             crm_smtp_command_clear(cmd);
             return st;

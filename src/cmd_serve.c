@@ -7,7 +7,8 @@
  *	accepting, lets sessions in progress finish (at most
  *	shutdown_timeout seconds) and exits 0. SIGHUP reads the configuration
  *	again: new sessions get the new limits. Connected mailboxes are
- *	synced here too (sources.h); their syncs stop with the listener.
+ *	synced here too (sources.h), and with a Voyage API key the embedding
+ *	worker (embed.h) runs here; they stop with the listener.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 
 #include "commands.h"
 #include "committer.h"
+#include "embed.h"
 #include "log.h"
 #include "smtp.h"
 #include "sources.h"
@@ -86,6 +88,34 @@ static bool valid_listen(const char *what, const char *spec)
     return true;
 }
 
+/* The embedding worker runs here when a Voyage key is configured; a
+ * schema that cannot hold the vectors refuses the start. A database
+ * that cannot be reached at start leaves the worker off (logged). */
+static int start_embedding(const crm_config *cfg, crm_embed_worker **w)
+{
+    char err[1024], *key = NULL;
+    bool cfg_error = false;
+
+    if (crm_embed_api_key(cfg, &key, err, sizeof err) < 0) {
+        crm_log(CRM_LOG_INFO, "serve: embedding worker off: %s", err);
+        return 0;
+    }
+    g_free(key);
+    *w = crm_embed_worker_start(cfg, false, &cfg_error, err, sizeof err);
+    if (*w == NULL && cfg_error) {
+        crm_die_msg("serve: %s", err);
+        return -1;
+    }
+    if (*w == NULL) {
+        /* the database is down: mail must still get its 4xx */
+        crm_log(CRM_LOG_WARN, "serve: embedding worker off: %s", err);
+        return 0;
+    }
+    crm_log(CRM_LOG_INFO, "serve: embedding worker on (%u threads, %s)", cfg->embed_workers,
+            cfg->embedding_model ? cfg->embedding_model : "voyage-3-large");
+    return 0;
+}
+
 int cmd_serve(crm_config *cfg, int argc, char **argv)
 {
     bool check = false;
@@ -94,6 +124,7 @@ int cmd_serve(crm_config *cfg, int argc, char **argv)
     crm_smtp_server *srv = NULL;
     crm_sources *sources = NULL;
     GMainLoop *loop;
+    crm_embed_worker *embed = NULL;
     unsigned left;
 
     if (cli_wants_help(argc, argv, usage))
@@ -117,12 +148,15 @@ int cmd_serve(crm_config *cfg, int argc, char **argv)
     }
 
     signal(SIGPIPE, SIG_IGN);	/* a client that hangs up is a write error, not a death */
+    if (start_embedding(cfg, &embed) < 0)
+        return CRM_EXIT_USAGE;
     committer = crm_committer_new(cfg);
     if (cfg->smtp_listen != NULL || cfg->lmtp_listen != NULL) {
         srv = crm_smtp_server_new(cfg, committer, err, sizeof err);
         if (srv == NULL) {
             crm_die_msg("serve: %s", err);
             crm_committer_free(committer);
+            crm_embed_worker_stop(embed, NULL, err, sizeof err);
             return CRM_EXIT_FAILED;
         }
     }
@@ -146,6 +180,7 @@ int cmd_serve(crm_config *cfg, int argc, char **argv)
     crm_committer_free(committer);
     if (srv != NULL)
         crm_smtp_server_free(srv);
+    crm_embed_worker_stop(embed, NULL, err, sizeof err);
     g_main_loop_unref(loop);
     crm_log(CRM_LOG_INFO, "serve: stopped");
     return CRM_EXIT_OK;

@@ -28,6 +28,8 @@ int cmd_db(crm_config *cfg, int argc, char **argv);
 int cmd_status(crm_config *cfg, int argc, char **argv);
 int cmd_serve(crm_config *cfg, int argc, char **argv);
 int cmd_source(crm_config *cfg, int argc, char **argv);
+int cmd_embed(crm_config *cfg, int argc, char **argv);
+int cmd_search(crm_config *cfg, int argc, char **argv);
 
 /* cli.c */
 /* Open the database and the store, printing why not; NULL on failure. */

@@ -87,6 +87,32 @@ static const key_def keys[] = {
       "seconds a mail server may stay silent before the sync reconnects" },
     { "source_backoff_max", K_UINT, OFF(source_backoff_max), false,
       "longest wait, in seconds, between reconnection attempts" },
+    { "voyage_api_key_file", K_STRING, OFF(voyage_api_key_file), false,
+      "file holding the Voyage API key (else $VOYAGE_API_KEY)" },
+    { "voyage_base_url", K_STRING, OFF(voyage_base_url), false,
+      "Voyage API base URL; requests go to BASE/v1/embeddings" },
+    { "embedding_model", K_STRING, OFF(embedding_model), false,
+      "Voyage model of the embeddings" },
+    { "embedding_dimension", K_UINT, OFF(embedding_dimension), false,
+      "output_dimension; must match the schema's vector(N) columns" },
+    { "embed_batch_size", K_UINT, OFF(embed_batch_size), false,
+      "embedding jobs a worker claims at once" },
+    { "embed_lease", K_UINT, OFF(embed_lease), false,
+      "seconds a claim holds its jobs before another worker may take them" },
+    { "embed_max_attempts", K_UINT, OFF(embed_max_attempts), false,
+      "claims of one job before it is failed" },
+    { "embed_max_retries", K_UINT, OFF(embed_max_retries), false,
+      "retries of one Voyage request after 429, 5xx, timeouts, bad answers" },
+    { "embed_backoff_ms", K_UINT, OFF(embed_backoff_ms), false,
+      "first retry delay, doubled per retry, with jitter" },
+    { "embed_timeout", K_UINT, OFF(embed_timeout), false,
+      "seconds one Voyage request may take" },
+    { "embed_poll", K_UINT, OFF(embed_poll), false,
+      "seconds a worker waits before looking at an empty queue again" },
+    { "embed_workers", K_UINT, OFF(embed_workers), false,
+      "embedding worker threads of crmgate embed and crmgate serve" },
+    { "search_ef", K_UINT, OFF(search_ef), false,
+      "hnsw.ef_search of crmgate search (recall against speed)" },
 };
 
 void crm_config_init(crm_config *cfg)
@@ -107,6 +133,18 @@ void crm_config_init(crm_config *cfg)
     cfg->source_poll = 60;
     cfg->source_timeout = 60;
     cfg->source_backoff_max = 300;
+    cfg->voyage_base_url = g_strdup("https://api.voyageai.com");
+    cfg->embedding_model = g_strdup("voyage-3-large");
+    cfg->embedding_dimension = 1024;
+    cfg->embed_batch_size = 128;
+    cfg->embed_lease = 300;
+    cfg->embed_max_attempts = 5;
+    cfg->embed_max_retries = 6;
+    cfg->embed_backoff_ms = 500;
+    cfg->embed_timeout = 60;
+    cfg->embed_poll = 5;
+    cfg->embed_workers = 1;
+    cfg->search_ef = 100;
     crm_parse_limits_default(&cfg->limits);
 }
 

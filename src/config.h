@@ -52,6 +52,20 @@ typedef struct crm_config {
     unsigned source_poll;	/* seconds between polls without IDLE */
     unsigned source_timeout;	/* seconds of server silence */
     unsigned source_backoff_max;	/* ceiling of the reconnect delay */
+    /* embedding worker (crmgate embed, serve) and crmgate search */
+    char *voyage_api_key_file;	/* else $VOYAGE_API_KEY */
+    char *voyage_base_url;
+    char *embedding_model;
+    unsigned embedding_dimension;
+    unsigned embed_batch_size;	/* jobs claimed at once */
+    unsigned embed_lease;	/* seconds a claim holds its jobs */
+    unsigned embed_max_attempts;	/* claims of a job before it fails */
+    unsigned embed_max_retries;	/* retries of one request (429, 5xx, timeout) */
+    unsigned embed_backoff_ms;	/* first retry delay */
+    unsigned embed_timeout;	/* seconds per request */
+    unsigned embed_poll;	/* seconds between looks at an empty queue */
+    unsigned embed_workers;	/* worker threads */
+    unsigned search_ef;		/* hnsw.ef_search of crmgate search */
     /* where it came from, so that SIGHUP can read it again */
     char *source_file;		/* -c or $CRMGATE_CONFIG, or NULL */
     char **source_flags;	/* --key value pairs: key, value, ..., NULL */

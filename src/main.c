@@ -37,6 +37,8 @@ static const command commands[] = {
     { "ingest", cmd_ingest, "import .eml, mbox and Maildir mail" },
     { "serve", cmd_serve, "receive dropbox mail (SMTP, LMTP) and sync mailboxes" },
     { "source", cmd_source, "connected mailboxes: add, list, remove" },
+    { "embed", cmd_embed, "embed queued texts with Voyage (the worker)" },
+    { "search", cmd_search, "semantic search over a workspace's interactions" },
     { "status", cmd_status, "what each workspace holds" },
     { "db", cmd_db, "the database in use: url, stop" },
 };
