@@ -75,6 +75,8 @@ static const key_def keys[] = {
       "recipients accepted per message" },
     { "smtp_timeout", K_UINT, OFF(smtp_timeout), false,
       "seconds a client may stay silent, in commands or DATA" },
+    { "smtp_data_timeout", K_UINT, OFF(smtp_data_timeout), false,
+      "seconds a client may take to send one whole message (DATA)" },
     { "shutdown_timeout", K_UINT, OFF(shutdown_timeout), false,
       "seconds SIGTERM waits for sessions in progress" },
     { "sync_sources", K_BOOL, OFF(sync_sources), false,
@@ -127,6 +129,7 @@ void crm_config_init(crm_config *cfg)
     cfg->max_connections_per_ip = 100;
     cfg->max_recipients = 100;
     cfg->smtp_timeout = 300;
+    cfg->smtp_data_timeout = 1800;
     cfg->shutdown_timeout = 30;
     cfg->sync_sources = true;
     cfg->source_lease = 60;

@@ -45,6 +45,7 @@ typedef struct crm_config {
     unsigned max_connections_per_ip;
     unsigned max_recipients;
     unsigned smtp_timeout;	/* seconds of client silence */
+    unsigned smtp_data_timeout;	/* seconds to send a whole message */
     unsigned shutdown_timeout;	/* seconds SIGTERM waits for sessions */
     /* connected mailboxes and calendars (crmgate serve) */
     bool sync_sources;		/* run the IMAP/CalDAV pollers in serve */

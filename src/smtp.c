@@ -28,7 +28,7 @@ typedef struct settings {
     char *hostname;
     size_t max_size;
     crm_parse_limits limits;
-    unsigned max_connections, max_per_ip, max_recipients, timeout;
+    unsigned max_connections, max_per_ip, max_recipients, timeout, data_timeout;
     GTlsCertificate *cert;	/* NULL: no STARTTLS */
 } settings;
 
@@ -87,9 +87,16 @@ static void reply(session *s, const char *fmt, ...)
 }
 
 /* One line without its CRLF into line (at most max bytes kept; *too_long
- * says more came). 1: a line, 0: the client went away, -1: timeout. */
-static int read_line(session *s, GString *line, size_t max, bool *too_long)
+ * says more came). 1: a line, 0: the client went away, -1: timeout.
+ * Every read waits at most the session's timeout, and the whole line
+ * must arrive within it too (or by deadline, when earlier; 0: none):
+ * a client dripping a byte at a time cannot hold the session forever. */
+static int read_line(session *s, GString *line, size_t max, bool *too_long, gint64 deadline)
 {
+    gint64 line_deadline = g_get_monotonic_time() + (gint64)s->set.timeout * G_USEC_PER_SEC;
+
+    if (deadline == 0 || deadline > line_deadline)
+        deadline = line_deadline;
     g_string_truncate(line, 0);
     *too_long = false;
     for (;;) {
@@ -116,6 +123,8 @@ static int read_line(session *s, GString *line, size_t max, bool *too_long)
         /* about to wait for the client: everything answered so far goes out */
         if (s->out->len > 0 && !flush(s))
             return 0;
+        if (g_get_monotonic_time() >= deadline)
+            return -1;
         GError *e = NULL;
         gssize n = g_input_stream_read(g_io_stream_get_input_stream(s->io), s->inbuf,
                                        sizeof s->inbuf, NULL, &e);
@@ -173,8 +182,11 @@ static bool read_data(session *s, GString *msg, bool *oversize, bool *line_too_l
     bool too_long;
     int r;
 
+    /* the whole message within smtp_data_timeout, however it trickles in */
+    gint64 deadline = g_get_monotonic_time() + (gint64)s->set.data_timeout * G_USEC_PER_SEC;
+
     *oversize = *line_too_long = false;
-    while ((r = read_line(s, line, MAX_DATA_LINE, &too_long)) == 1) {
+    while ((r = read_line(s, line, MAX_DATA_LINE, &too_long, deadline)) == 1) {
         const char *p = line->str;
         size_t n = line->len;
 
@@ -524,7 +536,7 @@ static gboolean on_connection(GThreadedSocketService *service, GSocketConnection
     } else {
         reply(&s, "220 %s %s crmgate", s.set.hostname, s.lmtp ? "LMTP" : "ESMTP");
         while (!quit) {
-            int r = read_line(&s, line, CRM_SMTP_MAX_COMMAND, &too_long);
+            int r = read_line(&s, line, CRM_SMTP_MAX_COMMAND, &too_long, 0);
             if (r == -1)
                 reply(&s, "421 4.4.2 %s Error: timeout exceeded", s.set.hostname);
             if (r != 1)
@@ -614,6 +626,7 @@ static int settings_from(settings *set, const crm_config *cfg, char *err, size_t
     set->max_per_ip = cfg->max_connections_per_ip;
     set->max_recipients = cfg->max_recipients;
     set->timeout = cfg->smtp_timeout;
+    set->data_timeout = MAX(cfg->smtp_data_timeout, cfg->smtp_timeout);
     if (cfg->tls_cert != NULL) {
         GError *e = NULL;
         if (g_tls_backend_get_default() == NULL ||
