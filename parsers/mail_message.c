@@ -468,11 +468,36 @@ static bool is_attachment_disposition(GMimeObject *obj)
     return cd != NULL && g_mime_content_disposition_is_attachment(cd);
 }
 
+/* RFC 2231 puts charset'language' before the first segment of a
+ * continued parameter. gmime strips it when the segments come in order;
+ * given out of order (filename*1* before filename*0*, seen in hostile
+ * mail) it is left in front of the joined value. */
+static const char *without_rfc2231_prefix(const char *v)
+{
+    const char *q1, *q2;
+
+    if (v == NULL || (q1 = strchr(v, '\'')) == NULL || q1 == v ||
+        (q2 = strchr(q1 + 1, '\'')) == NULL || q2[1] == '\0')
+        return v;
+    /* only a charset such a prefix names, so "a'b'c.txt" stays whole */
+    if (g_ascii_strncasecmp(v, "utf-8'", 6) != 0 && g_ascii_strncasecmp(v, "us-ascii'", 9) != 0 &&
+        g_ascii_strncasecmp(v, "iso-8859-", 9) != 0 && g_ascii_strncasecmp(v, "windows-", 8) != 0)
+        return v;
+    for (const char *p = v; p < q1; p++)
+        if (!g_ascii_isalnum(*p) && *p != '-')
+            return v;
+    for (const char *p = q1 + 1; p < q2; p++)
+        if (!g_ascii_isalnum(*p) && *p != '-')
+            return v;
+    return q2 + 1;
+}
+
 static void add_attachment(GArray *atts, GMimeObject *obj, GByteArray *bytes,
                            const char *type, const char *fallback_name)
 {
     crm_attachment a = { 0 };
-    const char *fn = GMIME_IS_PART(obj) ? g_mime_part_get_filename(GMIME_PART(obj)) : NULL;
+    const char *fn = GMIME_IS_PART(obj) ?
+                     without_rfc2231_prefix(g_mime_part_get_filename(GMIME_PART(obj))) : NULL;
 
     a.filename = clean_trimmed(fn != NULL ? fn : fallback_name);
     a.content_type = lower_clean(type);
