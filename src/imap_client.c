@@ -7,6 +7,7 @@
  *	TLS accepts any certificate), readable errors, and bounded waits.
  */
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <glib.h>
 #include <gnutls/gnutls.h>
@@ -19,6 +20,8 @@
 struct crm_imap {
     mailimap *imap;
     bool idling;
+    size_t max_literal;
+    bool cut;			/* we shut the socket: the server sent too much */
 };
 
 static const char *error_name(int r)
@@ -48,6 +51,9 @@ static int imap_error(crm_imap *c, int r, const char *what, char *err, size_t er
 {
     const char *said = c != NULL && c->imap != NULL ? c->imap->imap_response : NULL;
 
+    if (c != NULL && c->cut)
+        return crm_err_set(err, errlen, "%s: the server sent more than %zu bytes at once; "
+                           "connection cut", what, c->max_literal);
     if (said != NULL && *said)
         return crm_err_set(err, errlen, "%s: %s (server said: %.200s)", what, error_name(r), said);
     return crm_err_set(err, errlen, "%s: %s", what, error_name(r));
@@ -124,6 +130,22 @@ out:
     return rc;
 }
 
+/* libetpan reports how far a literal has come; it would keep the whole
+ * of whatever the server sends. Past the cap, shut the socket: the read
+ * under way fails and the sync reconnects later. */
+static void literal_progress(size_t current, size_t maximum, void *data)
+{
+    crm_imap *c = data;
+    (void)maximum;
+
+    if (c->max_literal > 0 && current > c->max_literal && !c->cut) {
+        int fd = mailstream_low_get_fd(mailstream_get_low(c->imap->imap_stream));
+        c->cut = true;
+        if (fd >= 0)
+            shutdown(fd, SHUT_RDWR);
+    }
+}
+
 static void set_sni(struct mailstream_ssl_context *ctx, void *data)
 {
     mailstream_ssl_set_server_name(ctx, (char *)data);
@@ -142,6 +164,8 @@ crm_imap *crm_imap_connect(const crm_imap_account *a, char *err, size_t errlen)
         return NULL;
     }
     mailimap_set_timeout(c->imap, a->timeout_s > 0 ? a->timeout_s : 60);
+    c->max_literal = a->max_literal;
+    mailimap_set_progress_callback(c->imap, literal_progress, literal_progress, c);
     if (a->security == CRM_IMAP_TLS)
         r = mailimap_ssl_connect_with_callback(c->imap, a->host, port, set_sni, (void *)a->host);
     else

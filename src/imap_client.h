@@ -11,7 +11,9 @@
  *	No database: the sync (imap_sync.h) decides what to do with it all.
  *
  *	Every network wait is bounded by the account's timeout; a server
- *	that stops answering is an error, not a hang.
+ *	that stops answering is an error, not a hang. A server that sends a
+ *	literal (a message body) larger than max_literal has the connection
+ *	cut under it, so it cannot make crmgate buffer without end.
  * DIAGNOSTICS
  *	Functions return 0 or -1 with the reason in err (including the
  *	server's own words where it gave any). After -1 the connection is
@@ -40,6 +42,7 @@ typedef struct crm_imap_account {
     const char *secret;		/* password or token; never logged */
     const char *ca_file;	/* NULL: the system's trust store */
     int timeout_s;
+    size_t max_literal;		/* bytes one server literal may carry; 0: no cap */
 } crm_imap_account;
 
 typedef struct crm_imap crm_imap;

@@ -424,7 +424,9 @@ static int connect_mailbox(sync_ctx *x, char *err, size_t errlen)
     char *secret = read_secret(x->set.secret_file, err, errlen);
     crm_imap_account a = {
         x->set.host, (uint16_t)x->set.port, x->set.security, x->set.user, x->set.xoauth2,
-        secret, x->set.ca_file, (int)x->cfg->source_timeout
+        secret, x->set.ca_file, (int)x->cfg->source_timeout,
+        /* a body may be max_message_size; a bit more for the response */
+        x->cfg->limits.max_message_bytes > 0 ? x->cfg->limits.max_message_bytes + 65536 : 0
     };
 
     if (secret == NULL)
