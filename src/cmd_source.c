@@ -241,10 +241,19 @@ static int add_caldav(crm_config *cfg, int argc, char **argv)
         crm_die_msg("source add: --url %s is not an http:// or https:// URL", set.url);
         goto out;
     }
-    /* credentials in the URL would be stored: they belong in the file */
-    if (strchr(set.url, '@') != NULL) {
-        crm_die_msg("source add: --url must not hold credentials; use --user and --password-file");
-        goto out;
+    /* credentials in the URL would be stored: they belong in the file
+     * (an '@' in the path, as in /calendars/alice@example.com/, is fine) */
+    {
+        GUri *u = g_uri_parse(set.url, G_URI_FLAGS_ENCODED, NULL);
+        bool creds = u == NULL || g_uri_get_userinfo(u) != NULL;
+        if (u != NULL)
+            g_uri_unref(u);
+        if (creds) {
+            crm_die_msg("source add: --url %s",
+                        u == NULL ? "is not a URL"
+                                  : "must not hold credentials; use --user and --password-file");
+            goto out;
+        }
     }
     if ((set.secret_file = readable_file("password file", password)) == NULL ||
         (ca != NULL && (set.ca_file = readable_file("--ca-file", ca)) == NULL))
