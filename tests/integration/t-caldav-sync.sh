@@ -270,6 +270,35 @@ like "$list" "^2 +Acme +caldav +error " "source list shows it in error"
 like "$list" "last error at .*401" "  with the server's answer"
 like "$list" "^1 +Acme +caldav +idle " "  and the good source goes on"
 
+# ---- a server without sync-collection: getctag and getetag ------------------------
+PROXY_PORT=$((20000 + RANDOM % 30000))
+python3 "$top_srcdir/tests/integration/nosync-proxy.py" "$PROXY_PORT" "$U" > "$WORK/proxy.out" 2>&1 &
+PROXY_PID=$!
+trap 'kill $PROXY_PID 2>/dev/null; stop_serve; radicale_stop; cleanup' EXIT
+wait_for 20 grep -q ready "$WORK/proxy.out"
+P="http://127.0.0.1:$PROXY_PORT"
+"$CRMGATE" workspace add Beta --domain beta.example >/dev/null
+id3=$("$CRMGATE" source add caldav --workspace Beta --url "$P/" --user alice \
+      --password-file "$WORK/alice.pw" --calendars Work)
+is "$id3" 3 "a source on a server without sync-collection is added"
+beta() { sql "SELECT $1 FROM interactions i JOIN workspaces w ON w.id = i.workspace_id WHERE w.name = 'Beta' ${2:+AND $2}"; }
+# Work now holds the series (four occurrences and the moved one) and New York's eight
+wait_for 60 q_is "SELECT count(*) FROM interactions i JOIN workspaces w ON w.id = i.workspace_id WHERE w.name = 'Beta'" 13
+is "$(beta "count(*)")" 13 "its first sync stores the calendar's meetings"
+is "$(sql "SELECT (state->>'ctag' IS NOT NULL) || ' ' || (SELECT count(*) FROM jsonb_object_keys(state->'etags')) FROM source_cursors WHERE folder = '$P/alice/work/'")" \
+    "true 2" "its cursor holds the getctag and every resource's etag"
+E=$(day 2)
+cal "$WORK/extra.ics" "$(vevent extra@acme.example 0 "DTSTART:${E}T090000Z" "DTEND:${E}T100000Z" "Extra")"
+is "$(put work/extra.ics "$WORK/extra.ics")" 201 "an event is added"
+wait_for 30 q_is "SELECT count(*) FROM interactions i JOIN workspaces w ON w.id = i.workspace_id WHERE w.name = 'Beta' AND metadata->>'uid' = 'extra@acme.example'" 1
+is "$(beta "metadata->>'caldav_href'" "metadata->>'uid' = 'extra@acme.example'")" "$P/alice/work/extra.ics" \
+    "  and found by its new etag"
+is "$(dav -X DELETE "$U/alice/work/extra.ics")" 200 "  then deleted"
+wait_for 30 q_is "SELECT metadata->>'caldav_deleted' FROM interactions i JOIN workspaces w ON w.id = i.workspace_id WHERE w.name = 'Beta' AND metadata->>'uid' = 'extra@acme.example'" true
+is "$(beta "metadata->>'cancelled'" "metadata->>'uid' = 'extra@acme.example'")" true \
+    "  its href gone from the listing, the meeting is kept and marked cancelled"
+is "$(beta "count(*)" "NOT coalesce((metadata->>'cancelled')::boolean, false)")" 13 "  and nothing else is"
+
 # ---- secrets ----------------------------------------------------------------------
 stop_serve
 if pg_dump "$("$CRMGATE" db url)" > "$WORK/dump.sql" 2>/dev/null; then
