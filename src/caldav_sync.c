@@ -25,6 +25,10 @@
 #define FETCH_HREFS		50
 /* rows per transaction; the cursor goes with the last one */
 #define BATCH_ROWS		100
+/* how far (seconds) the expansion window may move before every event of
+ * a calendar is read again: a day, so series gain their new occurrences
+ * daily at the cost of one full read per calendar and day */
+#define REEXPAND_S		86400
 /* a password file larger than this is not one */
 #define MAX_SECRET_BYTES	16384
 
@@ -362,20 +366,60 @@ static int forget_removed(sync_ctx *x, const char *calendar_url, char *const *hr
     return 0;
 }
 
+/* What one calendar's sync is asked to do. */
+typedef struct pass {
+    const crm_caldav_calendar *cal;
+    json_t *cursor;		/* the stored state, or NULL */
+    bool reread;		/* read every resource, changed or not */
+    int64_t window_end;		/* to keep in the new state */
+} pass;
+
+/* The cursor's JSON: the token or the etags, and how far ahead the
+ * calendar's series have been expanded. */
+static char *state_json(const pass *ps, json_t *st)
+{
+    char *out;
+
+    json_object_set_new(st, "window_end", json_integer((json_int_t)ps->window_end));
+    out = dump(st);
+    json_decref(st);
+    return out;
+}
+
+/* Every href of the calendar not in seen, appended to hrefs (copies). */
+static int add_unchanged(sync_ctx *x, const char *calendar_url, GHashTable *seen,
+                         GPtrArray *hrefs, char *err, size_t errlen)
+{
+    crm_caldav_item *items = NULL;
+    size_t n = 0;
+    char *ctag = NULL;
+
+    if (crm_caldav_list(x->dav, calendar_url, &ctag, &items, &n, err, errlen) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!g_hash_table_contains(seen, items[i].href))
+            g_ptr_array_add(hrefs, g_strdup(items[i].href));
+    g_free(ctag);
+    crm_caldav_items_free(items, n);
+    return 0;
+}
+
 /* Sync-collection from the cursor's token. CRM_CALDAV_UNSUPPORTED when
  * the server has none: the caller falls back to etags. */
-static int sync_by_token(sync_ctx *x, const crm_caldav_calendar *cal, const char *token,
-                         char *err, size_t errlen)
+static int sync_by_token(sync_ctx *x, pass *ps, const char *token, char *err, size_t errlen)
 {
+    const crm_caldav_calendar *cal = ps->cal;
     crm_caldav_changes ch;
-    char **hrefs;
+    GPtrArray *hrefs = NULL;
+    GHashTable *seen = NULL;
     json_t *st;
     char *state;
     int rc;
 
     /* the discovery's token is the collection's current one: unchanged,
      * nothing to ask */
-    if (token != NULL && cal->sync_token != NULL && strcmp(token, cal->sync_token) == 0)
+    if (!ps->reread && token != NULL && cal->sync_token != NULL &&
+        strcmp(token, cal->sync_token) == 0)
         return 0;
     rc = crm_caldav_sync(x->dav, cal->url, token, &ch, err, errlen);
     if (rc != 0)
@@ -386,11 +430,12 @@ static int sync_by_token(sync_ctx *x, const crm_caldav_calendar *cal, const char
                 "doubled)", x->id, cal->url);
         crm_caldav_changes_clear(&ch);
         token = NULL;
+        ps->window_end = x->lim.window_end;	/* everything is read again */
         rc = crm_caldav_sync(x->dav, cal->url, NULL, &ch, err, errlen);
         if (rc != 0)
             return rc;
     }
-    if (ch.n_changed == 0 && ch.n_removed == 0 && token != NULL &&
+    if (!ps->reread && ch.n_changed == 0 && ch.n_removed == 0 && token != NULL &&
         g_strcmp0(ch.sync_token, token) == 0) {
         crm_caldav_changes_clear(&ch);
         return 0;
@@ -399,11 +444,18 @@ static int sync_by_token(sync_ctx *x, const crm_caldav_calendar *cal, const char
         crm_log(CRM_LOG_INFO, "source %" G_GINT64_FORMAT ": %s: %zu changed, %zu removed",
                 x->id, cal->url, ch.n_changed, ch.n_removed);
     rc = -1;
-    hrefs = g_new0(char *, ch.n_changed + 1);
-    for (size_t i = 0; i < ch.n_changed; i++)
-        hrefs[i] = ch.changed[i].href;
+    hrefs = g_ptr_array_new_with_free_func(g_free);
+    seen = g_hash_table_new(g_str_hash, g_str_equal);
+    for (size_t i = 0; i < ch.n_changed; i++) {
+        g_ptr_array_add(hrefs, g_strdup(ch.changed[i].href));
+        g_hash_table_add(seen, ch.changed[i].href);
+    }
+    /* a token says what changed, not which series need expanding
+     * further: the others are listed and read too */
+    if (ps->reread && token != NULL && add_unchanged(x, cal->url, seen, hrefs, err, errlen) < 0)
+        goto out;
     if (forget_removed(x, cal->url, ch.removed, ch.n_removed, err, errlen) < 0 ||
-        take_resources(x, cal->url, hrefs, ch.n_changed, err, errlen) < 0)
+        take_resources(x, cal->url, (char **)hrefs->pdata, hrefs->len, err, errlen) < 0)
         goto out;
     if (stopping(x)) {
         rc = 0;		/* not all read: the cursor stays */
@@ -411,23 +463,25 @@ static int sync_by_token(sync_ctx *x, const crm_caldav_calendar *cal, const char
     }
     st = json_object();
     json_object_set_new(st, "sync_token", ch.sync_token ? json_string(ch.sync_token) : json_null());
-    state = dump(st);
-    json_decref(st);
+    state = state_json(ps, st);
     rc = advance(x, state, err, errlen);
     g_free(state);
 out:
-    g_free(hrefs);
+    if (seen != NULL)
+        g_hash_table_destroy(seen);
+    if (hrefs != NULL)
+        g_ptr_array_unref(hrefs);
     crm_caldav_changes_clear(&ch);
     return rc;
 }
 
 /* Without sync-collection: the getctag, then every etag compared with
  * the cursor's. */
-static int sync_by_etags(sync_ctx *x, const crm_caldav_calendar *cal, json_t *cursor,
-                         char *err, size_t errlen)
+static int sync_by_etags(sync_ctx *x, pass *ps, char *err, size_t errlen)
 {
-    const char *old_ctag = json_string_value(json_object_get(cursor, "ctag"));
-    json_t *old = json_object_get(cursor, "etags"), *now_etags, *st;
+    const crm_caldav_calendar *cal = ps->cal;
+    const char *old_ctag = json_string_value(json_object_get(ps->cursor, "ctag"));
+    json_t *old = json_object_get(ps->cursor, "etags"), *now_etags, *st;
     crm_caldav_item *items = NULL;
     size_t n = 0, n_changed = 0, n_removed = 0;
     char *ctag = NULL, *state, **changed, **removed;
@@ -437,7 +491,7 @@ static int sync_by_etags(sync_ctx *x, const crm_caldav_calendar *cal, json_t *cu
 
     if (crm_caldav_list(x->dav, cal->url, &ctag, &items, &n, err, errlen) < 0)
         return -1;
-    if (ctag != NULL && old_ctag != NULL && strcmp(ctag, old_ctag) == 0) {
+    if (!ps->reread && ctag != NULL && old_ctag != NULL && strcmp(ctag, old_ctag) == 0) {
         g_free(ctag);
         crm_caldav_items_free(items, n);
         return 0;
@@ -449,14 +503,14 @@ static int sync_by_etags(sync_ctx *x, const crm_caldav_calendar *cal, json_t *cu
         const char *was = json_string_value(json_object_get(old, items[i].href));
         json_object_set_new(now_etags, items[i].href,
                             items[i].etag ? json_string(items[i].etag) : json_null());
-        if (items[i].etag == NULL || was == NULL || strcmp(was, items[i].etag) != 0)
+        if (ps->reread || items[i].etag == NULL || was == NULL || strcmp(was, items[i].etag) != 0)
             changed[n_changed++] = items[i].href;
     }
     json_object_foreach(old, href, v) {
         if (json_object_get(now_etags, href) == NULL)
             removed[n_removed++] = (char *)href;
     }
-    if (json_is_object(cursor) && n_changed == 0 && n_removed == 0 &&
+    if (!ps->reread && json_is_object(ps->cursor) && n_changed == 0 && n_removed == 0 &&
         g_strcmp0(ctag, old_ctag) == 0) {
         rc = 0;		/* nothing changed, no new ctag: nothing to write */
         goto out;
@@ -471,8 +525,7 @@ static int sync_by_etags(sync_ctx *x, const crm_caldav_calendar *cal, json_t *cu
     st = json_object();
     json_object_set_new(st, "ctag", ctag ? json_string(ctag) : json_null());
     json_object_set(st, "etags", now_etags);
-    state = dump(st);
-    json_decref(st);
+    state = state_json(ps, st);
     rc = advance(x, state, err, errlen);
     g_free(state);
 out:
@@ -484,11 +537,16 @@ out:
     return rc;
 }
 
+/* A sync reads only what changed, but a series is expanded only up to
+ * window_end when read: once the window has moved REEXPAND_S past the
+ * cursor's window_end, every resource is read again, so that the
+ * occurrences now coming into the window are stored (the others are
+ * duplicates). A first sync reads everything anyway. */
 static int sync_calendar(sync_ctx *x, const crm_caldav_calendar *cal, char *err, size_t errlen)
 {
     char *state = NULL;
-    json_t *cursor;
     const char *token;
+    pass ps = { .cal = cal };
     int rc;
 
     x->folder = cal->url;
@@ -496,16 +554,24 @@ static int sync_calendar(sync_ctx *x, const crm_caldav_calendar *cal, char *err,
         x->db_failed = true;
         return -1;
     }
-    cursor = state != NULL ? json_loads(state, 0, NULL) : NULL;
+    ps.cursor = state != NULL ? json_loads(state, 0, NULL) : NULL;
     g_free(state);
-    token = json_string_value(json_object_get(cursor, "sync_token"));
+    ps.window_end = (int64_t)json_integer_value(json_object_get(ps.cursor, "window_end"));
+    if (ps.cursor == NULL || x->lim.window_end - ps.window_end >= REEXPAND_S) {
+        ps.reread = ps.cursor != NULL;
+        ps.window_end = x->lim.window_end;
+    }
+    if (ps.reread)
+        crm_log(CRM_LOG_INFO, "source %" G_GINT64_FORMAT ": %s: reading every event again, "
+                "for the occurrences of series now in the window", x->id, cal->url);
+    token = json_string_value(json_object_get(ps.cursor, "sync_token"));
     rc = CRM_CALDAV_UNSUPPORTED;
     /* a server announcing sync tokens, or one that gave us one before */
     if (cal->sync_token != NULL || token != NULL)
-        rc = sync_by_token(x, cal, token, err, errlen);
+        rc = sync_by_token(x, &ps, token, err, errlen);
     if (rc == CRM_CALDAV_UNSUPPORTED)
-        rc = sync_by_etags(x, cal, cursor, err, errlen);
-    json_decref(cursor);
+        rc = sync_by_etags(x, &ps, err, errlen);
+    json_decref(ps.cursor);
     return rc < 0 ? -1 : 0;
 }
 

@@ -19,6 +19,10 @@
  *	- a server without sync-collection: the cursor holds {"ctag": C,
  *	  "etags": {href: etag}}; an unchanged getctag means nothing changed,
  *	  else the etags are compared.
+ *	Recurring events are expanded within a window (90 days back, 30
+ *	ahead, as for .ics files); once that window has moved a day past the
+ *	cursor's window_end, every resource of the calendar is read again so
+ *	that series gain their new occurrences (the rest are duplicates).
  *	Changed resources are read with calendar-multiget and go through the
  *	pipeline's calendar path (pipeline.h: meetings matched to contacts,
  *	accounts and users as mail is; a new version replaces the stored

@@ -5,7 +5,8 @@
 # edited event (higher SEQUENCE) updating its one row; a moved occurrence
 # of a weekly series; an EXDATE and a deleted event kept and marked
 # cancelled; a STATUS:CANCELLED event kept and marked; the sync token
-# kept and reused (a poll with no change writes nothing); series in
+# kept and reused (a poll with no change writes nothing); every event
+# read again once the expansion window has moved a day; series in
 # America/New_York and events in Europe/Berlin across DST changes stored
 # at the right UTC instants; a wrong password shown in source list; the
 # password in no log and not in the database. Events are written with
@@ -259,6 +260,21 @@ is "$(sql "SELECT stored || ' ' || duplicates || ' ' || skipped || ' ' || failed
 # the unchanged occurrences of the re-read series twice duplicates
 like "$("$CRMGATE" source list)" "^1 +Acme +caldav +idle +[0-9-]+ [0-9:]+ +21 +10 +0 +0 " \
     "source list counts 21 stored, 10 duplicates"
+
+# ---- series are read again once the expansion window has moved a day -------------
+token_work=$(sql "SELECT state->>'sync_token' FROM source_cursors WHERE folder = '$U/alice/work/'")
+sql "UPDATE source_cursors SET state = state || '{\"window_end\": 0}' WHERE folder = '$U/alice/work/'" >/dev/null
+wait_for 30 q_is "SELECT (state->>'window_end')::bigint > 0 FROM source_cursors WHERE folder = '$U/alice/work/'" t
+# the series' four occurrences and the moved one, New York's eight: all known
+# (the counters are written just after the cursor's transaction)
+wait_for 30 listed "^1 +Acme +caldav +[a-z]+ +[0-9-]+ [0-9:]+ +21 +23 "
+like "$("$CRMGATE" source list)" "^1 +Acme +caldav +[a-z]+ +[0-9-]+ [0-9:]+ +21 +23 +0 +0 " \
+    "a calendar whose window moved is read again: every event a duplicate, nothing new"
+is "$(sql "SELECT state->>'sync_token' FROM source_cursors WHERE folder = '$U/alice/work/'")" "$token_work" \
+    "  the token stays"
+is "$(count interactions)" 18 "  no meeting added"
+is "$(sql "SELECT count(*) FROM interactions WHERE metadata->>'caldav_deleted' = 'true'")" 2 \
+    "  and the removed ones stay marked"
 
 # ---- a wrong password --------------------------------------------------------------
 id2=$("$CRMGATE" source add caldav --workspace Acme --url "$U/" --user alice \
