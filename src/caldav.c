@@ -27,6 +27,7 @@ struct crm_caldav {
     CURL *curl;
     char *url;
     char *user, *password, *bearer;
+    char *ca_file;		/* NULL: the system trust store */
     long timeout_s;
     size_t max_response;
     unsigned max_resources;
@@ -84,6 +85,7 @@ crm_caldav *crm_caldav_new(const crm_caldav_opts *o, char *err, size_t errlen)
     dav->user = g_strdup(o->user);
     dav->password = g_strdup(o->password);
     dav->bearer = g_strdup(o->bearer);
+    dav->ca_file = g_strdup(o->ca_file);
     dav->timeout_s = o->timeout_s > 0 ? o->timeout_s : CRM_CALDAV_DEFAULT_TIMEOUT_S;
     dav->max_response = o->max_response_bytes > 0 ? o->max_response_bytes
                                                   : CRM_CALDAV_DEFAULT_MAX_RESPONSE;
@@ -105,6 +107,7 @@ void crm_caldav_free(crm_caldav *dav)
     if (dav->bearer != NULL)
         memset(dav->bearer, 0, strlen(dav->bearer));
     g_free(dav->bearer);
+    g_free(dav->ca_file);
     g_free(dav);
 }
 
@@ -163,6 +166,9 @@ static int request(crm_caldav *dav, const char *method, const char *url, const c
     curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_TIMEOUT, dav->timeout_s);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    /* a private CA (self-hosted servers); verification itself stays on */
+    if (dav->ca_file != NULL)
+        curl_easy_setopt(c, CURLOPT_CAINFO, dav->ca_file);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "crmgate-caldav/" PACKAGE_VERSION);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, r);

@@ -59,6 +59,7 @@ typedef struct crm_caldav_opts {
     const char *user;		/* Basic/Digest user, or NULL */
     const char *password;
     const char *bearer;		/* OAuth2 bearer token instead, or NULL */
+    const char *ca_file;	/* PEM CA bundle for https, or NULL: system store */
     long timeout_s;		/* per request; 0: the default */
     size_t max_response_bytes;	/* 0: the default */
     unsigned max_resources;	/* responses in one answer; 0: the default */

@@ -6,9 +6,9 @@
  *	thread (committer.h) until SIGTERM or SIGINT: then it stops
  *	accepting, lets sessions in progress finish (at most
  *	shutdown_timeout seconds) and exits 0. SIGHUP reads the configuration
- *	again: new sessions get the new limits. Connected mailboxes are
- *	synced here too (sources.h), and with a Voyage API key the embedding
- *	worker (embed.h) runs here; they stop with the listener.
+ *	again: new sessions get the new limits. Connected mailboxes and
+ *	calendars are synced here too (sources.h), and with a Voyage API key
+ *	the embedding worker (embed.h) runs here; they stop with the listener.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -29,8 +29,9 @@ static const char usage[] =
     "Receive mail for the workspaces' dropbox addresses over SMTP\n"
     "(smtp_listen, default 127.0.0.1:2525) and LMTP (lmtp_listen), e.g.\n"
     "  crmgate --smtp-listen 0.0.0.0:25 --lmtp-listen 127.0.0.1:2424 serve\n"
-    "It also syncs the connected mailboxes (crmgate source add), unless\n"
-    "sync_sources is off. --check-config validates the configuration and exits.\n";
+    "It also syncs the connected mailboxes and calendars (crmgate source\n"
+    "add), unless sync_sources is off. --check-config validates the\n"
+    "configuration and exits.\n";
 
 typedef struct daemon {
     GMainLoop *loop;

@@ -1,8 +1,10 @@
 /*
  * NAME
  *	cmd_source 3 - "crmgate source add|list|remove": connected mailboxes
+ *	and calendars
  * DESCRIPTION
- *	Records what to sync; "crmgate serve" does the syncing (imap_sync.h).
+ *	Records what to sync; "crmgate serve" does the syncing (imap_sync.h,
+ *	caldav_sync.h).
  *	A password or token is never stored: the source keeps the path of
  *	the file holding it, read at each connection.
  */
@@ -13,6 +15,7 @@
 #include <unistd.h>
 #include <glib.h>
 
+#include "caldav_sync.h"
 #include "commands.h"
 #include "imap_sync.h"
 #include "log.h"
@@ -24,6 +27,9 @@ static const char usage[] =
     "                         (--password-file F | --oauth2-token-file F)\n"
     "                         [--folders INBOX,Sent] [--since YYYY-MM-DD]\n"
     "                         [--ca-file PEM] [--owner EMAIL]\n"
+    "       crmgate source add caldav --workspace NAME --url URL --user U\n"
+    "                         --password-file F [--calendars NAME,NAME]\n"
+    "                         [--ca-file PEM]\n"
     "       crmgate source list\n"
     "       crmgate source remove ID\n"
     "A connected mailbox is synced by \"crmgate serve\". The password or\n"
@@ -31,7 +37,10 @@ static const char usage[] =
     "connection. TLS certificates are verified against the system's trust\n"
     "store, or --ca-file. The first sync takes mail since --since (default:\n"
     "90 days ago). The mailbox's owner (--owner, default --user when it is\n"
-    "an address) becomes a user of the workspace if not one already.\n";
+    "an address) becomes a user of the workspace if not one already.\n"
+    "A CalDAV account's calendars (all of them, or those --calendars names by\n"
+    "display name or URL segment) are found from --url (server, principal or\n"
+    "calendar) and synced as meetings.\n";
 
 /* An absolute path to a readable file, or NULL after saying why. */
 static char *readable_file(const char *what, const char *path)
@@ -192,12 +201,119 @@ out:
     return rc;
 }
 
+static int add_caldav(crm_config *cfg, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "workspace", required_argument, NULL, 'w' },
+        { "url", required_argument, NULL, 'U' },
+        { "user", required_argument, NULL, 'u' },
+        { "password-file", required_argument, NULL, 'f' },
+        { "calendars", required_argument, NULL, 'C' },
+        { "ca-file", required_argument, NULL, 'c' },
+        { NULL, 0, NULL, 0 }
+    };
+    crm_caldav_settings set = { 0 };
+    const char *workspace = NULL, *password = NULL, *calendars = NULL, *ca = NULL;
+    int c, rc = CRM_EXIT_USAGE;
+    char err[1024], *json = NULL;
+    int64_t id = 0;
+    crm_store *st = NULL;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'w': workspace = optarg; break;
+        case 'U': g_free(set.url); set.url = g_strdup(optarg); break;
+        case 'u': g_free(set.user); set.user = g_strdup(optarg); break;
+        case 'f': password = optarg; break;
+        case 'C': calendars = optarg; break;
+        case 'c': ca = optarg; break;
+        default: goto out;
+        }
+    }
+    if (workspace == NULL || set.url == NULL || set.user == NULL || password == NULL ||
+        optind != argc) {
+        cli_usage(usage);
+        goto out;
+    }
+    if (g_ascii_strncasecmp(set.url, "http://", 7) != 0 &&
+        g_ascii_strncasecmp(set.url, "https://", 8) != 0) {
+        crm_die_msg("source add: --url %s is not an http:// or https:// URL", set.url);
+        goto out;
+    }
+    /* credentials in the URL would be stored: they belong in the file
+     * (an '@' in the path, as in /calendars/alice@example.com/, is fine) */
+    {
+        GUri *u = g_uri_parse(set.url, G_URI_FLAGS_ENCODED, NULL);
+        bool creds = u == NULL || g_uri_get_userinfo(u) != NULL;
+        if (u != NULL)
+            g_uri_unref(u);
+        if (creds) {
+            crm_die_msg("source add: --url %s",
+                        u == NULL ? "is not a URL"
+                                  : "must not hold credentials; use --user and --password-file");
+            goto out;
+        }
+    }
+    if ((set.secret_file = readable_file("password file", password)) == NULL ||
+        (ca != NULL && (set.ca_file = readable_file("--ca-file", ca)) == NULL))
+        goto out;
+    {
+        GPtrArray *names = g_ptr_array_new();
+        char **parts = g_strsplit(calendars != NULL ? calendars : "", ",", -1);
+        for (char **p = parts; *p != NULL; p++) {
+            g_strstrip(*p);
+            if (**p != '\0')
+                g_ptr_array_add(names, g_strdup(*p));
+        }
+        g_strfreev(parts);
+        g_ptr_array_add(names, NULL);
+        set.calendars = (char **)g_ptr_array_free(names, FALSE);
+    }
+    rc = CRM_EXIT_FAILED;
+    st = cli_open_store(cfg);
+    if (st == NULL)
+        goto out;
+    json = crm_caldav_settings_json(&set);
+    c = crm_store_source_add(st, workspace, "caldav", json, &id, err, sizeof err);
+    if (c != 0) {
+        crm_die_msg("source add: %s", err);
+        rc = c == CRM_STORE_NOT_FOUND ? CRM_EXIT_USAGE : CRM_EXIT_FAILED;
+        goto out;
+    }
+    printf("%" G_GINT64_FORMAT "\n", id);
+    rc = CRM_EXIT_OK;
+out:
+    g_free(json);
+    crm_caldav_settings_clear(&set);
+    if (st != NULL)
+        crm_store_close(st);
+    return rc;
+}
+
+/* "user at URL" and calendars, from the settings, for the listing. */
+static char *describe_caldav(const crm_source *s)
+{
+    crm_caldav_settings set;
+    char err[256], *cals, *out;
+
+    if (crm_caldav_settings_parse(s->settings, &set, err, sizeof err) < 0)
+        return g_strdup(s->kind);
+    cals = set.calendars[0] != NULL ? g_strjoinv(",", set.calendars) : g_strdup("all calendars");
+    out = g_strdup_printf("%s at %s (%s)", set.user, set.url, cals);
+    g_free(cals);
+    crm_caldav_settings_clear(&set);
+    return out;
+}
+
 /* "user@host" and folders, from the settings, for the listing. */
 static char *describe(const crm_source *s)
 {
     crm_imap_settings set;
     char err[256], *folders, *out;
 
+    if (strcmp(s->kind, "caldav") == 0)
+        return describe_caldav(s);
     if (strcmp(s->kind, "imap") != 0 || crm_imap_settings_parse(s->settings, &set, err, sizeof err) < 0)
         return g_strdup(s->kind);
     folders = g_strjoinv(",", set.folders);
@@ -220,12 +336,12 @@ static int list_sources(crm_config *cfg)
         crm_store_close(st);
         return CRM_EXIT_FAILED;
     }
-    printf("%-4s %-14s %-5s %-7s %-19s %7s %5s %7s %6s  %s\n", "id", "workspace", "kind",
-           "state", "last-sync", "stored", "dups", "skipped", "failed", "mailbox");
+    printf("%-4s %-14s %-6s %-7s %-19s %7s %5s %7s %6s  %s\n", "id", "workspace", "kind",
+           "state", "last-sync", "stored", "dups", "skipped", "failed", "source");
     for (guint i = 0; i < list->len; i++) {
         crm_source *s = g_ptr_array_index(list, i);
         char *what = describe(s);
-        printf("%-4" G_GINT64_FORMAT " %-14s %-5s %-7s %-19s %7ld %5ld %7ld %6ld  %s\n", s->id,
+        printf("%-4" G_GINT64_FORMAT " %-14s %-6s %-7s %-19s %7ld %5ld %7ld %6ld  %s\n", s->id,
                s->workspace, s->kind, s->state, *s->last_sync_at ? s->last_sync_at : "never",
                s->stored, s->duplicates, s->skipped, s->failed, what);
         if (*s->lease_holder)
@@ -266,6 +382,8 @@ int cmd_source(crm_config *cfg, int argc, char **argv)
         return CRM_EXIT_OK;
     if (argc >= 3 && strcmp(argv[1], "add") == 0 && strcmp(argv[2], "imap") == 0)
         return add_imap(cfg, argc - 2, argv + 2);
+    if (argc >= 3 && strcmp(argv[1], "add") == 0 && strcmp(argv[2], "caldav") == 0)
+        return add_caldav(cfg, argc - 2, argv + 2);
     if (argc == 2 && strcmp(argv[1], "list") == 0)
         return list_sources(cfg);
     if (argc == 3 && strcmp(argv[1], "remove") == 0)

@@ -62,6 +62,16 @@ char *crm_meeting_label(const crm_cal_event *ev)
     return g_strdup_printf("%s at %s", ev->uid, at);
 }
 
+char *crm_meeting_dedup_key(const crm_cal_event *ev)
+{
+    char rid[32];
+
+    if (!ev->has_recurrence_id)
+        return g_strconcat("ical:", ev->uid, NULL);
+    ical_utc(ev->recurrence_id, rid);
+    return g_strconcat("ical:", ev->uid, "/", rid, NULL);
+}
+
 bool crm_meeting_invitation_wanted(const char *method)
 {
     static const char *const wanted[] = { "REQUEST", "REPLY", "CANCEL", "PUBLISH", "ADD" };
@@ -226,6 +236,11 @@ static char *metadata_json(const char *source, const crm_calendar *cal, const cr
     json_object_set_new(o, "prodid", jstr(cal->prodid));
     json_object_set_new(o, "source", jstr(source));
     json_object_set_new(o, "source_ref", jstr(ref));
+    /* the CalDAV resource the meeting came from: when the resource is
+     * deleted or stops holding an occurrence, the source marks it
+     * cancelled by this (sql/008_caldav.sql) */
+    if (source != NULL && strcmp(source, "caldav") == 0)
+        json_object_set_new(o, "caldav_href", jstr(ref));
     if (mail != NULL) {
         json_t *v = json_object();
         json_object_set_new(v, "message_id", jstr(mail->message_id));
@@ -244,16 +259,10 @@ void crm_meeting_rows(const crm_workspace *ws, const char *source, const crm_cal
     int64_t now = (int64_t)time(NULL);
     const char *date_source = "start";
     crm_match m;
-    char rid[32];
 
     memset(out, 0, sizeof *out);
     match_people(ws, ev, &m);
-    if (ev->has_recurrence_id) {
-        ical_utc(ev->recurrence_id, rid);
-        out->dedup_key = g_strconcat("ical:", ev->uid, "/", rid, NULL);
-    } else {
-        out->dedup_key = g_strconcat("ical:", ev->uid, NULL);
-    }
+    out->dedup_key = crm_meeting_dedup_key(ev);
     out->interacted_at = ev->start;
     if (ev->start < CRM_MIN_SANE_DATE || ev->start > now + MAX_MEETING_AHEAD) {
         out->interacted_at = receive_time;

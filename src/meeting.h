@@ -4,7 +4,7 @@
  * DESCRIPTION
  *	Between the calendar parser (parsers/calendar_event.h) and the store,
  *	shared by every source of meetings (.ics files, invitations in mail,
- *	CalDAV later): match organizer and attendees against the workspace
+ *	CalDAV): match organizer and attendees against the workspace
  *	exactly as mail parties are (matcher.h; rooms and resources are no
  *	people and are left out), and build the interaction of type meeting:
  *	- dedup key: "ical:<UID>" for a single event, "ical:<UID>/<original
@@ -16,7 +16,8 @@
  *	  than two years ahead, the time it reached us (date_source says);
  *	- metadata: uid, recurrence_id, sequence, start and end (UTC), all_day,
  *	  location, status, cancelled, method, conference_url, organizer,
- *	  attendees with partstat, role and cutype, source;
+ *	  attendees with partstat, role and cutype, source; for source "caldav",
+ *	  caldav_href: the resource's URL (ref);
  *	- replace: a newer version replaces the stored one (revision =
  *	  SEQUENCE; fingerprint = SHA-256 of what the CRM shows: text, times,
  *	  status, organizer and attendees with their answers). Replies and
@@ -41,6 +42,9 @@
 void crm_meeting_rows(const crm_workspace *ws, const char *source, const crm_calendar *cal,
                       const crm_cal_event *ev, const char *ref, const crm_message *mail,
                       int64_t receive_time, crm_prepared *out);
+
+/* The dedup key of an occurrence (see above); g_free() it. */
+char *crm_meeting_dedup_key(const crm_cal_event *ev);
 
 /* "UID" or "UID at 2024-03-11T09:00:00Z", naming an occurrence in
  * messages; g_free() it. */

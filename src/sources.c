@@ -1,6 +1,6 @@
 /*
  * NAME
- *	sources 3 - run the syncs of connected mailboxes inside serve
+ *	sources 3 - run the syncs of connected mailboxes and calendars inside serve
  * DESCRIPTION
  *	See sources.h.
  */
@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <glib.h>
 
+#include "caldav_sync.h"
 #include "db.h"
 #include "imap_sync.h"
 #include "log.h"
@@ -17,6 +18,7 @@
 typedef struct sync_thread {
     crm_sources *owner;
     int64_t id;
+    bool caldav;		/* kind "caldav", else "imap" */
     GThread *thread;
     volatile gint done;
 } sync_thread;
@@ -33,7 +35,10 @@ static gpointer run_sync(gpointer data)
 {
     sync_thread *t = data;
 
-    crm_imap_sync_run(t->owner->cfg, t->id, t->owner->holder, &t->owner->stop);
+    if (t->caldav)
+        crm_caldav_sync_run(t->owner->cfg, t->id, t->owner->holder, &t->owner->stop);
+    else
+        crm_imap_sync_run(t->owner->cfg, t->id, t->owner->holder, &t->owner->stop);
     g_atomic_int_set(&t->done, 1);
     return NULL;
 }
@@ -66,7 +71,7 @@ static void scan(crm_sources *s, crm_store **store)
             return;
         }
     }
-    if (crm_store_source_list(*store, "imap", &list, err, sizeof err) < 0) {
+    if (crm_store_source_list(*store, NULL, &list, err, sizeof err) < 0) {
         crm_log(CRM_LOG_WARN, "sources: %s", err);
         g_clear_pointer(store, crm_store_close);
         return;
@@ -77,14 +82,17 @@ static void scan(crm_sources *s, crm_store **store)
 
         if (g_hash_table_contains(s->running, &src->id))
             continue;
+        if (strcmp(src->kind, "imap") != 0 && strcmp(src->kind, "caldav") != 0)
+            continue;	/* a kind this gateway does not know (a newer one's) */
         /* someone else's live lease: no thread needed until it expires */
         if (src->lease_holder[0] != '\0' && strcmp(src->lease_holder, s->holder) != 0)
             continue;
         t = g_new0(sync_thread, 1);
         t->owner = s;
         t->id = src->id;
+        t->caldav = strcmp(src->kind, "caldav") == 0;
         g_hash_table_insert(s->running, g_memdup2(&src->id, sizeof src->id), t);
-        t->thread = g_thread_new("crmgate-imap", run_sync, t);
+        t->thread = g_thread_new(t->caldav ? "crmgate-caldav" : "crmgate-imap", run_sync, t);
     }
     g_ptr_array_unref(list);
 }

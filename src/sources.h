@@ -1,9 +1,10 @@
 /*
  * NAME
- *	sources 3h - run the syncs of connected mailboxes inside serve
+ *	sources 3h - run the syncs of connected mailboxes and calendars inside serve
  * DESCRIPTION
  *	One thread looks at the sources table every CRM_SOURCES_SCAN_S
- *	seconds and starts a sync thread (imap_sync.h) for each source this
+ *	seconds and starts a sync thread (imap_sync.h for kind "imap",
+ *	caldav_sync.h for kind "caldav") for each source this
  *	gateway is not already syncing. A sync thread that finds the lease
  *	held by another gateway ends; the next scan tries again, so when
  *	that gateway dies, this one takes over once its lease expires.

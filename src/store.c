@@ -96,6 +96,8 @@ static const stmt_def statements[] = {
     { "source_failure",
       "INSERT INTO source_failures (source_id, workspace_id, folder, ref, reason)"
       " SELECT id, workspace_id, $2, $3, $4 FROM sources WHERE id = $1::bigint" },
+    { "caldav_forget",
+      "SELECT crmgate_caldav_forget($1::uuid, $2, $3::jsonb, $4::timestamptz, $5::timestamptz)" },
     { "source_cursor",
       "SELECT state FROM source_cursors WHERE source_id = $1::bigint AND folder = $2" },
     { "store_revision",
@@ -912,6 +914,46 @@ int crm_store_source_cursor(crm_store *st, int64_t id, const char *folder, char 
         return result_error(st, r, "reading the source's cursor", err, errlen);
     if (PQntuples(r) == 1)
         *state_json = g_strdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return 0;
+}
+
+int crm_store_caldav_forget(crm_store *st, const char *workspace_id, const char *href,
+                            const char *keep_json, int64_t from, int64_t to, long *marked,
+                            char *err, size_t errlen)
+{
+    char f[32], t[32];
+    const char *p[5] = { workspace_id, href, keep_json, NULL, NULL };
+    PGresult *r;
+
+    *marked = 0;
+    if (from != 0 || to != 0) {
+        crm_store_format_time(from, f);
+        crm_store_format_time(to, t);
+        p[3] = f;
+        p[4] = t;
+    }
+    PQclear(PQexec(st->conn, "BEGIN"));
+    /* the same confinement to the workspace as a batch of meetings */
+    if (st->tenant_scope) {
+        const char *s[1] = { workspace_id };
+        r = run(st, "tenant_scope", 1, s);
+        if (!tuples_ok(r)) {
+            PQclear(PQexec(st->conn, "ROLLBACK"));
+            return result_error(st, r, "scoping to the workspace", err, errlen);
+        }
+        PQclear(r);
+    }
+    r = run(st, "caldav_forget", 5, p);
+    if (!tuples_ok(r) || PQntuples(r) != 1) {
+        PQclear(PQexec(st->conn, "ROLLBACK"));
+        return result_error(st, r, "marking removed meetings cancelled", err, errlen);
+    }
+    *marked = atol(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    r = PQexec(st->conn, "COMMIT");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        return result_error(st, r, "marking removed meetings cancelled", err, errlen);
     PQclear(r);
     return 0;
 }

@@ -171,6 +171,16 @@ int crm_store_source_failure(crm_store *st, int64_t id, const char *folder, cons
 int crm_store_source_cursor(crm_store *st, int64_t id, const char *folder, char **state_json,
                             char *err, size_t errlen);
 
+/* CalDAV (sql/008_caldav.sql): mark cancelled the workspace's meetings
+ * from the resource href (metadata.caldav_href) whose dedup key is not
+ * in keep_json (a JSON array of keys; "[]" for a deleted resource). With
+ * from/to (both 0: no bound), only occurrences originally starting in
+ * [from, to). Kept, marked, never deleted; *marked: how many. Runs in a
+ * transaction of its own, scoped to the workspace as batches are. */
+int crm_store_caldav_forget(crm_store *st, const char *workspace_id, const char *href,
+                            const char *keep_json, int64_t from, int64_t to, long *marked,
+                            char *err, size_t errlen);
+
 /* UTC "YYYY-MM-DD HH:MM:SS+00" for a unix time, as PostgreSQL reads it. */
 void crm_store_format_time(int64_t t, char out[32]);
 

@@ -9,43 +9,15 @@
 
 CLIENT="$top_builddir/tests/integration/caldav_client"
 ICS="$top_srcdir/tests/data/ics"
-if ! command -v radicale >/dev/null; then
+. "$(dirname "$0")/radicale.sh"
+if ! radicale_installed; then
     echo "1..0 # SKIP radicale is not installed"
     exit 0
 fi
 
-R="$WORK/radicale"
-mkdir -p "$R"
-printf 'tester:secret\n' > "$R/users"
-RAD_PID=
-stop_radicale() { [ -z "$RAD_PID" ] || { kill "$RAD_PID" 2>/dev/null; wait "$RAD_PID" 2>/dev/null; }; }
-trap 'stop_radicale; cleanup' EXIT
-for try in 1 2 3 4 5; do
-    port=$((20000 + RANDOM % 30000))
-    cat > "$R/config" <<EOF
-[server]
-hosts = 127.0.0.1:$port
-[auth]
-type = htpasswd
-htpasswd_filename = $R/users
-htpasswd_encryption = plain
-[storage]
-filesystem_folder = $R/collections
-[rights]
-type = owner_only
-[logging]
-level = warning
-EOF
-    radicale --config "$R/config" >>"$R/log" 2>&1 &
-    RAD_PID=$!
-    for _ in $(seq 100); do
-        curl -s -o /dev/null "http://127.0.0.1:$port/" && break 2
-        kill -0 "$RAD_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    stop_radicale; RAD_PID=
-done
-U="http://127.0.0.1:$port"
+trap 'radicale_stop; cleanup' EXIT
+radicale_start tester:secret
+U="$RADICALE_URL"
 dav() { curl -s -u tester:secret -o /dev/null -w '%{http_code}' "$@"; }
 
 is "$(dav -X MKCALENDAR "$U/tester/work/")" "201" "Radicale runs and a calendar is made"

@@ -29,8 +29,8 @@ for p in interactions_y2019m03 interactions_y2023m02 interactions_y2024m06 "inte
     like ",$parts," ",$p," "partition $p exists"
     like "$(sql "SELECT indexdef FROM pg_indexes WHERE tablename = '$p'")" \
          "USING hnsw \(embedding vector_ip_ops\) WITH \(m='32', ef_construction='128'\)" "$p has its HNSW index"
-    is "$(sql "SELECT count(*) FROM pg_indexes WHERE tablename = '$p' AND indexdef LIKE '%USING btree%'")" "6" \
-       "$p has its B-tree indexes (key, workspace, contact, account, user, timeline)"
+    is "$(sql "SELECT count(*) FROM pg_indexes WHERE tablename = '$p' AND indexdef LIKE '%USING btree%'")" "7" \
+       "$p has its B-tree indexes (key, workspace, contact, account, user, timeline, CalDAV resource)"
 done
 unlike_1970=$(sql "SELECT count(*) FROM pg_class WHERE relname LIKE 'interactions_y1970%' OR relname LIKE 'interactions_y2999%'")
 is "$unlike_1970" "0" "no partition for 1970 or 2999"
