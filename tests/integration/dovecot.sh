@@ -100,7 +100,8 @@ EOF
 
 dovecot_start() {
     [ -f "$DOVECOT_CONF" ] || dovecot_configure
-    dovecot -c "$DOVECOT_CONF" || return 1
+    # no inherited stdout: the test harness waits for its pipe to close
+    dovecot -c "$DOVECOT_CONF" </dev/null >/dev/null 2>>"$DOVECOT_DIR/start.log" || return 1
     for _ in $(seq 50); do
         if (exec 3<>/dev/tcp/127.0.0.1/$DOVECOT_PORT) 2>/dev/null; then
             return 0

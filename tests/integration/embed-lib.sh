@@ -6,7 +6,7 @@ trap 'if [ -n "$FAKE_PID" ]; then kill "$FAKE_PID" 2>/dev/null; fi; cleanup' EXI
 
 start_fake() {	# sets FAKE_URL; the key it accepts is VOYAGE_API_KEY
     rm -f "$WORK/fake.port"
-    python3 "$top_srcdir/tests/fake-voyage" --port-file "$WORK/fake.port" 2>>"$WORK/fake.log" &
+    python3 "$top_srcdir/tests/fake-voyage" --port-file "$WORK/fake.port" >/dev/null 2>>"$WORK/fake.log" &
     FAKE_PID=$!
     for _ in $(seq 200); do [ -s "$WORK/fake.port" ] && break; sleep 0.05; done
     FAKE_URL="http://127.0.0.1:$(cat "$WORK/fake.port")"
