@@ -19,6 +19,7 @@
 #include "log.h"
 #include "meeting.h"
 #include "pipeline.h"
+#include "source_sync.h"
 #include "store.h"
 
 /* resources per calendar-multiget call: bounds the bodies in memory */
@@ -30,7 +31,6 @@
  * daily at the cost of one full read per calendar and day */
 #define REEXPAND_S		86400
 /* a password file larger than this is not one */
-#define MAX_SECRET_BYTES	16384
 
 /* ---- settings ---------------------------------------------------------- */
 
@@ -114,30 +114,15 @@ int crm_caldav_settings_parse(const char *json, crm_caldav_settings *s, char *er
 /* ---- one sync ---------------------------------------------------------- */
 
 typedef struct sync_ctx {
-    const crm_config *cfg;
-    int64_t id;
-    const char *holder;
-    volatile gint *stop;
-    crm_store *store;		/* the pipeline's: rows and cursors */
-    crm_store *ctl;		/* ours: lease, state, counts, marks */
+    crm_source_session s;	/* lease, connections, workspace, err */
     crm_caldav *dav;
     crm_caldav_settings set;
-    crm_workspace *ws;
     crm_pipeline *pipe;		/* one per poll: its expansion window is now's */
     crm_cal_limits lim;		/* the pipeline's */
     const char *folder;		/* the calendar URL being synced */
     GPtrArray *failures;	/* "ref\treason" since the last cursor */
     long stored, duplicates, skipped, failed, marked;
-    bool db_failed;		/* reconnect the database before going on */
-    gint64 lease_renewed;	/* monotonic µs */
-    bool lease_lost;
-    char err[1024];		/* why the last attempt failed */
 } sync_ctx;
-
-static bool stopping(sync_ctx *x)
-{
-    return g_atomic_int_get(x->stop) != 0 || x->lease_lost;
-}
 
 static void on_outcome(void *ctx, const char *ref, crm_outcome outcome, const char *reason)
 {
@@ -155,36 +140,11 @@ static void on_outcome(void *ctx, const char *ref, crm_outcome outcome, const ch
         break;
     case CRM_OUTCOME_FAILED:
         x->failed++;
-        crm_log(CRM_LOG_WARN, "source %" G_GINT64_FORMAT ": %s: %s", x->id, ref,
+        crm_log(CRM_LOG_WARN, "source %" G_GINT64_FORMAT ": %s: %s", x->s.id, ref,
                 reason != NULL ? reason : "failed");
         g_ptr_array_add(x->failures, g_strdup_printf("%s\t%s", ref, reason ? reason : "failed"));
         break;
     }
-}
-
-/* Renew the lease when a third of it has passed. false: lost (another
- * gateway took it, or the source was removed) or the database failed. */
-static bool keep_lease(sync_ctx *x, bool now)
-{
-    gint64 t = g_get_monotonic_time();
-    bool held = false;
-
-    if (x->ctl == NULL)
-        return true;
-    if (!now && t - x->lease_renewed < (gint64)x->cfg->source_lease * G_USEC_PER_SEC / 3)
-        return true;
-    if (crm_store_source_lease(x->ctl, x->id, x->holder, (int)x->cfg->source_lease, &held,
-                               x->err, sizeof x->err) < 0) {
-        x->db_failed = true;
-        return false;
-    }
-    x->lease_renewed = t;
-    if (!held) {
-        crm_log(CRM_LOG_INFO, "source %" G_GINT64_FORMAT ": lease held elsewhere or source "
-                "removed; stopping here", x->id);
-        x->lease_lost = true;
-    }
-    return held;
 }
 
 /* The failures gathered so far, as crmgate_source_advance() takes them. */
@@ -217,26 +177,26 @@ static char *take_failures(sync_ctx *x)
 static int advance(sync_ctx *x, const char *state_json, char *err, size_t errlen)
 {
     char *failures = take_failures(x);
-    crm_source_cursor cur = { x->id, x->folder, state_json, failures };
+    crm_source_cursor cur = { x->s.id, x->folder, state_json, failures };
     int rc = crm_pipeline_flush_at(x->pipe, &cur, err, errlen);
 
     g_free(failures);
     if (rc < 0) {
-        x->db_failed = true;
+        x->s.db_failed = true;
         return -1;
     }
     /* items the store refused were reported while collecting the batch */
     for (guint i = 0; i < x->failures->len; i++) {
         char **f = g_strsplit(g_ptr_array_index(x->failures, i), "\t", 2);
         char e2[256];
-        (void)crm_store_source_failure(x->ctl, x->id, x->folder, f[0], f[1] ? f[1] : "",
+        (void)crm_store_source_failure(x->s.ctl, x->s.id, x->folder, f[0], f[1] ? f[1] : "",
                                        e2, sizeof e2);
         g_strfreev(f);
     }
     g_ptr_array_set_size(x->failures, 0);
-    if (crm_store_source_count(x->ctl, x->id, x->stored, x->duplicates, x->skipped, x->failed,
+    if (crm_store_source_count(x->s.ctl, x->s.id, x->stored, x->duplicates, x->skipped, x->failed,
                                err, errlen) < 0) {
-        x->db_failed = true;
+        x->s.db_failed = true;
         return -1;
     }
     x->stored = x->duplicates = x->skipped = x->failed = 0;
@@ -266,15 +226,15 @@ static int forget(sync_ctx *x, const char *url, const char *keep, bool windowed,
 {
     long n = 0;
 
-    if (crm_store_caldav_forget(x->ctl, x->ws->id, url, keep,
+    if (crm_store_caldav_forget(x->s.ctl, x->s.ws->id, url, keep,
                                 windowed ? x->lim.window_start : 0,
                                 windowed ? x->lim.window_end : 0, &n, err, errlen) < 0) {
-        x->db_failed = true;
+        x->s.db_failed = true;
         return -1;
     }
     if (n > 0)
         crm_log(CRM_LOG_INFO, "source %" G_GINT64_FORMAT ": %s: %ld meeting%s no longer in "
-                "the calendar, marked cancelled", x->id, url, n, n == 1 ? "" : "s");
+                "the calendar, marked cancelled", x->s.id, url, n, n == 1 ? "" : "s");
     x->marked += n;
     return 0;
 }
@@ -322,7 +282,7 @@ static int take_resources(sync_ctx *x, const char *calendar_url, char **hrefs, s
         size_t m = MIN((size_t)FETCH_HREFS, n - i), ni = 0;
         crm_caldav_item *items = NULL;
 
-        if (stopping(x) || !keep_lease(x, false))
+        if (crm_source_stopping(&x->s) || !crm_source_keep_lease(&x->s, false))
             return 0;
         if (crm_caldav_multiget(x->dav, calendar_url, (const char *const *)hrefs + i, m,
                                 &items, &ni, err, errlen) < 0)
@@ -337,7 +297,7 @@ static int take_resources(sync_ctx *x, const char *calendar_url, char **hrefs, s
                 rc = crm_pipeline_submit_calendar(x->pipe, items[k].data, items[k].len, url,
                                                   (int64_t)time(NULL), err, errlen);
                 if (rc < 0)
-                    x->db_failed = true;
+                    x->s.db_failed = true;
                 else
                     rc = forget_missing(x, url, items[k].data, items[k].len, err, errlen);
             }
@@ -427,7 +387,7 @@ static int sync_by_token(sync_ctx *x, pass *ps, const char *token, char *err, si
     if (ch.token_invalid) {
         crm_log(CRM_LOG_WARN, "source %" G_GINT64_FORMAT ": %s: the server forgot the sync "
                 "token: syncing the calendar again (stored meetings are recognised, not "
-                "doubled)", x->id, cal->url);
+                "doubled)", x->s.id, cal->url);
         crm_caldav_changes_clear(&ch);
         token = NULL;
         ps->window_end = x->lim.window_end;	/* everything is read again */
@@ -442,7 +402,7 @@ static int sync_by_token(sync_ctx *x, pass *ps, const char *token, char *err, si
     }
     if (ch.n_changed + ch.n_removed > 0)
         crm_log(CRM_LOG_INFO, "source %" G_GINT64_FORMAT ": %s: %zu changed, %zu removed",
-                x->id, cal->url, ch.n_changed, ch.n_removed);
+                x->s.id, cal->url, ch.n_changed, ch.n_removed);
     rc = -1;
     hrefs = g_ptr_array_new_with_free_func(g_free);
     seen = g_hash_table_new(g_str_hash, g_str_equal);
@@ -457,7 +417,7 @@ static int sync_by_token(sync_ctx *x, pass *ps, const char *token, char *err, si
     if (forget_removed(x, cal->url, ch.removed, ch.n_removed, err, errlen) < 0 ||
         take_resources(x, cal->url, (char **)hrefs->pdata, hrefs->len, err, errlen) < 0)
         goto out;
-    if (stopping(x)) {
+    if (crm_source_stopping(&x->s)) {
         rc = 0;		/* not all read: the cursor stays */
         goto out;
     }
@@ -518,7 +478,7 @@ static int sync_by_etags(sync_ctx *x, pass *ps, char *err, size_t errlen)
     if (forget_removed(x, cal->url, removed, n_removed, err, errlen) < 0 ||
         take_resources(x, cal->url, changed, n_changed, err, errlen) < 0)
         goto out;
-    if (stopping(x)) {
+    if (crm_source_stopping(&x->s)) {
         rc = 0;
         goto out;
     }
@@ -550,8 +510,8 @@ static int sync_calendar(sync_ctx *x, const crm_caldav_calendar *cal, char *err,
     int rc;
 
     x->folder = cal->url;
-    if (crm_store_source_cursor(x->ctl, x->id, cal->url, &state, err, errlen) < 0) {
-        x->db_failed = true;
+    if (crm_store_source_cursor(x->s.ctl, x->s.id, cal->url, &state, err, errlen) < 0) {
+        x->s.db_failed = true;
         return -1;
     }
     ps.cursor = state != NULL ? json_loads(state, 0, NULL) : NULL;
@@ -563,7 +523,7 @@ static int sync_calendar(sync_ctx *x, const crm_caldav_calendar *cal, char *err,
     }
     if (ps.reread)
         crm_log(CRM_LOG_INFO, "source %" G_GINT64_FORMAT ": %s: reading every event again, "
-                "for the occurrences of series now in the window", x->id, cal->url);
+                "for the occurrences of series now in the window", x->s.id, cal->url);
     token = json_string_value(json_object_get(ps.cursor, "sync_token"));
     rc = CRM_CALDAV_UNSUPPORTED;
     /* a server announcing sync tokens, or one that gave us one before */
@@ -625,7 +585,7 @@ static int sync_all(sync_ctx *x, char *err, size_t errlen)
         if (!found)
             rc = crm_err_set(err, errlen, "calendar \"%s\" not found at %s", *c, x->set.url);
     }
-    for (size_t i = 0; i < n && rc == 0 && !stopping(x); i++) {
+    for (size_t i = 0; i < n && rc == 0 && !crm_source_stopping(&x->s); i++) {
         bool wanted = x->set.calendars[0] == NULL;
         for (char **c = x->set.calendars; *c != NULL && !wanted; c++)
             wanted = chosen(&x->set, &cals[i], *c);
@@ -636,31 +596,12 @@ static int sync_all(sync_ctx *x, char *err, size_t errlen)
     return rc;
 }
 
-static char *read_secret(const char *path, char *err, size_t errlen)
-{
-    char *data = NULL;
-    gsize len = 0;
-    GError *e = NULL;
-
-    if (!g_file_get_contents(path, &data, &len, &e)) {
-        crm_err_set(err, errlen, "reading the password file: %s", e->message);
-        g_error_free(e);
-        return NULL;
-    }
-    if (len > MAX_SECRET_BYTES || memchr(data, '\0', len) != NULL) {
-        g_free(data);
-        crm_err_set(err, errlen, "password file %s does not hold a password", path);
-        return NULL;
-    }
-    return g_strchomp(data);
-}
-
 static int connect_server(sync_ctx *x, char *err, size_t errlen)
 {
-    char *secret = read_secret(x->set.secret_file, err, errlen);
+    char *secret = crm_source_read_secret(x->set.secret_file, err, errlen);
     crm_caldav_opts o = {
         .url = x->set.url, .user = x->set.user, .password = secret,
-        .ca_file = x->set.ca_file, .timeout_s = (long)x->cfg->source_timeout,
+        .ca_file = x->set.ca_file, .timeout_s = (long)x->s.cfg->source_timeout,
     };
 
     if (secret == NULL)
@@ -671,166 +612,82 @@ static int connect_server(sync_ctx *x, char *err, size_t errlen)
     return x->dav != NULL ? 0 : -1;
 }
 
-/* Sleep up to secs, waking for stop, renewing the lease. */
-static void pause_for(sync_ctx *x, double secs)
-{
-    gint64 until = g_get_monotonic_time() + (gint64)(secs * G_USEC_PER_SEC);
-
-    while (!stopping(x) && g_get_monotonic_time() < until) {
-        g_usleep(200 * 1000);
-        if (!x->db_failed && !keep_lease(x, false))
-            return;
-    }
-}
-
-static void record_state(sync_ctx *x, const char *state, const char *error)
-{
-    char err[512];
-
-    if (x->ctl == NULL || x->db_failed)
-        return;
-    if (crm_store_source_state(x->ctl, x->id, state, error, err, sizeof err) < 0) {
-        crm_log(CRM_LOG_WARN, "source %" G_GINT64_FORMAT ": %s", x->id, err);
-        x->db_failed = true;
-    }
-}
-
-/* Load what a sync needs from the database; 1 when the source is gone. */
-static int load_source(sync_ctx *x, char *err, size_t errlen)
-{
-    GPtrArray *list = NULL;
-    crm_source *src = NULL;
-    int rc;
-
-    if (crm_store_source_list(x->ctl, "caldav", &list, err, errlen) < 0) {
-        x->db_failed = true;
-        return -1;
-    }
-    for (guint i = 0; i < list->len && src == NULL; i++)
-        if (((crm_source *)g_ptr_array_index(list, i))->id == x->id)
-            src = g_ptr_array_index(list, i);
-    if (src == NULL) {
-        g_ptr_array_unref(list);
-        return 1;
-    }
-    crm_caldav_settings_clear(&x->set);
-    if (crm_caldav_settings_parse(src->settings, &x->set, err, errlen) < 0) {
-        g_ptr_array_unref(list);
-        return -1;
-    }
-    g_clear_pointer(&x->ws, crm_workspace_free);
-    rc = crm_store_workspace_load(x->ctl, src->workspace, &x->ws, err, errlen);
-    g_ptr_array_unref(list);
-    if (rc != 0) {
-        x->db_failed = rc < 0;
-        return -1;
-    }
-    return 0;
-}
-
-static void close_db(sync_ctx *x)
-{
-    g_clear_pointer(&x->pipe, crm_pipeline_free);
-    g_clear_pointer(&x->store, crm_store_close);
-    g_clear_pointer(&x->ctl, crm_store_close);
-}
-
-static int open_db(sync_ctx *x, char *err, size_t errlen)
-{
-    PGconn *data = crm_db_connect(x->cfg, 0, err, errlen), *ctl;
-
-    if (data == NULL)
-        return -1;
-    if ((x->store = crm_store_open(data, err, errlen)) == NULL)
-        return -1;
-    if ((ctl = crm_db_connect(x->cfg, 0, err, errlen)) == NULL ||
-        (x->ctl = crm_store_open(ctl, err, errlen)) == NULL) {
-        close_db(x);
-        return -1;
-    }
-    x->db_failed = false;
-    return 0;
-}
-
 /* A pipeline for one poll: the expansion window is placed around now,
  * and forget_missing() must use the very same one. */
 static void new_pipeline(sync_ctx *x)
 {
     int64_t now = (int64_t)time(NULL);
     crm_pipeline_opts o = {
-        .source = "caldav", .create_accounts = x->cfg->create_accounts,
-        .limits = x->cfg->limits, .storage_dir = x->cfg->storage_dir,
-        .batch_size = MIN(x->cfg->batch_size, (unsigned)BATCH_ROWS),
+        .source = "caldav", .create_accounts = x->s.cfg->create_accounts,
+        .limits = x->s.cfg->limits, .storage_dir = x->s.cfg->storage_dir,
+        .batch_size = MIN(x->s.cfg->batch_size, (unsigned)BATCH_ROWS),
     };
 
     crm_cal_limits_default(&x->lim);
     x->lim.window_start = now - (int64_t)CRM_CAL_DEFAULT_PAST_DAYS * 86400;
     x->lim.window_end = now + (int64_t)CRM_CAL_DEFAULT_FUTURE_DAYS * 86400;
     o.cal_limits = x->lim;
-    x->pipe = crm_pipeline_new(x->store, x->ws, &o, on_outcome, x);
+    x->pipe = crm_pipeline_new(x->s.store, x->s.ws, &o, on_outcome, x);
+}
+
+/* ---- the driver crm_source_run() calls ---------------------------------- */
+
+static int dav_configure(void *ctx, const char *settings)
+{
+    sync_ctx *x = ctx;
+
+    crm_caldav_settings_clear(&x->set);
+    return crm_caldav_settings_parse(settings, &x->set, x->s.err, sizeof x->s.err);
+}
+
+static int dav_connect(void *ctx)
+{
+    sync_ctx *x = ctx;
+
+    if (connect_server(x, x->s.err, sizeof x->s.err) < 0)
+        return -1;
+    crm_log(CRM_LOG_INFO, "source %" G_GINT64_FORMAT ": CalDAV %s as %s; polling every "
+            "%u s", x->s.id, x->set.url, x->set.user, MAX(x->s.cfg->source_poll, 1u));
+    return 0;
+}
+
+static int dav_sync(void *ctx)
+{
+    sync_ctx *x = ctx;
+    int rc;
+
+    new_pipeline(x);
+    rc = sync_all(x, x->s.err, sizeof x->s.err);
+    g_clear_pointer(&x->pipe, crm_pipeline_free);
+    return rc < 0 ? -1 : 0;
+}
+
+static int dav_wait(void *ctx)
+{
+    sync_ctx *x = ctx;
+
+    crm_source_pause(&x->s, (double)MAX(x->s.cfg->source_poll, 1u));
+    return 0;
+}
+
+static void dav_disconnect(void *ctx)
+{
+    sync_ctx *x = ctx;
+
+    g_clear_pointer(&x->pipe, crm_pipeline_free);
+    g_clear_pointer(&x->dav, crm_caldav_free);
 }
 
 void crm_caldav_sync_run(const crm_config *cfg, int64_t source_id, const char *holder,
                          volatile gint *stop)
 {
-    sync_ctx x = { .cfg = cfg, .id = source_id, .holder = holder, .stop = stop };
-    unsigned attempt = 0;
+    static const crm_source_driver driver = {
+        "caldav", dav_configure, dav_connect, dav_sync, dav_wait, dav_disconnect
+    };
+    sync_ctx x = { .s = { .cfg = cfg, .id = source_id, .holder = holder, .stop = stop } };
 
     x.failures = g_ptr_array_new_with_free_func(g_free);
-    while (!stopping(&x)) {
-        int rc;
-
-        if (x.store == NULL && open_db(&x, x.err, sizeof x.err) < 0)
-            goto retry;
-        if (!keep_lease(&x, true))
-            goto retry;
-        rc = load_source(&x, x.err, sizeof x.err);
-        if (rc == 1)
-            break;	/* removed */
-        if (rc < 0)
-            goto retry;
-        if (connect_server(&x, x.err, sizeof x.err) < 0)
-            goto retry;
-        crm_log(CRM_LOG_INFO, "source %" G_GINT64_FORMAT ": CalDAV %s as %s; polling every "
-                "%u s", x.id, x.set.url, x.set.user, MAX(cfg->source_poll, 1u));
-        while (!stopping(&x)) {
-            record_state(&x, "syncing", NULL);
-            new_pipeline(&x);
-            if (sync_all(&x, x.err, sizeof x.err) < 0)
-                goto retry;
-            g_clear_pointer(&x.pipe, crm_pipeline_free);
-            if (stopping(&x))
-                break;
-            record_state(&x, "idle", NULL);
-            attempt = 0;
-            pause_for(&x, (double)MAX(cfg->source_poll, 1u));
-        }
-        break;
-retry:
-        if (stopping(&x))
-            break;
-        crm_log(CRM_LOG_WARN, "source %" G_GINT64_FORMAT ": %s", x.id, x.err);
-        record_state(&x, "error", x.err);
-        g_clear_pointer(&x.pipe, crm_pipeline_free);
-        g_clear_pointer(&x.dav, crm_caldav_free);
-        if (x.db_failed)
-            close_db(&x);
-        {
-            /* exponential backoff, full jitter on its upper half */
-            double ceiling = MIN((double)cfg->source_backoff_max, (double)(1u << MIN(attempt, 16u)));
-            double delay = ceiling / 2 + g_random_double() * ceiling / 2;
-            attempt++;
-            pause_for(&x, delay);
-        }
-    }
-    g_clear_pointer(&x.pipe, crm_pipeline_free);
-    g_clear_pointer(&x.dav, crm_caldav_free);
-    if (x.ctl != NULL && !x.lease_lost) {
-        char e2[256];
-        (void)crm_store_source_release(x.ctl, x.id, holder, e2, sizeof e2);
-    }
-    close_db(&x);
-    g_clear_pointer(&x.ws, crm_workspace_free);
+    crm_source_run(&x.s, &driver, &x);
     crm_caldav_settings_clear(&x.set);
     g_ptr_array_unref(x.failures);
 }

@@ -14,14 +14,13 @@
 #include "imap_sync.h"
 #include "log.h"
 #include "pipeline.h"
+#include "source_sync.h"
 #include "store.h"
 
 /* UIDs per chunk: one cursor advance, one SIZE and (a few) FETCH commands */
 #define CHUNK_UIDS		200
 /* bytes of mail one FETCH may bring into memory */
 #define FETCH_BYTES		(32u * 1024 * 1024)
-/* a password or token file larger than this is not one */
-#define MAX_SECRET_BYTES	16384
 /* RFC 2177: re-issue IDLE before 29 minutes */
 #define IDLE_MAX_S		(25 * 60)
 
@@ -122,30 +121,15 @@ int crm_imap_settings_parse(const char *json, crm_imap_settings *s, char *err, s
 /* ---- one sync ---------------------------------------------------------- */
 
 typedef struct sync_ctx {
-    const crm_config *cfg;
-    int64_t id;
-    const char *holder;
-    volatile gint *stop;
-    crm_store *store;		/* the pipeline's: rows and cursors */
-    crm_store *ctl;		/* ours: lease, state, counts, while a batch commits */
+    crm_source_session s;	/* lease, connections, workspace, err */
     crm_imap *imap;
     crm_imap_settings set;
-    crm_workspace *ws;
     crm_pipeline *pipe;
     const char *folder;		/* being synced */
     char folder_url[1024];	/* RFC 5092 IMAP URL of the folder, for refs */
     GPtrArray *failures;	/* "ref\treason" of the current chunk */
     long stored, duplicates, skipped, failed;
-    bool db_failed;		/* reconnect the database before going on */
-    gint64 lease_renewed;	/* monotonic µs */
-    bool lease_lost;
-    char err[1024];		/* why the last attempt failed */
 } sync_ctx;
-
-static bool stopping(sync_ctx *x)
-{
-    return g_atomic_int_get(x->stop) != 0 || x->lease_lost;
-}
 
 static void on_outcome(void *ctx, const char *ref, crm_outcome outcome, const char *reason)
 {
@@ -163,36 +147,11 @@ static void on_outcome(void *ctx, const char *ref, crm_outcome outcome, const ch
         break;
     case CRM_OUTCOME_FAILED:
         x->failed++;
-        crm_log(CRM_LOG_WARN, "source %" G_GINT64_FORMAT ": %s %s: %s", x->id, x->folder, ref,
+        crm_log(CRM_LOG_WARN, "source %" G_GINT64_FORMAT ": %s %s: %s", x->s.id, x->folder, ref,
                 reason != NULL ? reason : "failed");
         g_ptr_array_add(x->failures, g_strdup_printf("%s\t%s", ref, reason ? reason : "failed"));
         break;
     }
-}
-
-/* Renew the lease when a third of it has passed. false: lost (another
- * gateway took it, or the source was removed) or the database failed. */
-static bool keep_lease(sync_ctx *x, bool now)
-{
-    gint64 t = g_get_monotonic_time();
-    bool held = false;
-
-    if (x->ctl == NULL)
-        return true;
-    if (!now && t - x->lease_renewed < (gint64)x->cfg->source_lease * G_USEC_PER_SEC / 3)
-        return true;
-    if (crm_store_source_lease(x->ctl, x->id, x->holder, (int)x->cfg->source_lease, &held,
-                               x->err, sizeof x->err) < 0) {
-        x->db_failed = true;
-        return false;
-    }
-    x->lease_renewed = t;
-    if (!held) {
-        crm_log(CRM_LOG_INFO, "source %" G_GINT64_FORMAT ": lease held elsewhere or source "
-                "removed; stopping here", x->id);
-        x->lease_lost = true;
-    }
-    return held;
 }
 
 /* The failures gathered so far, as crmgate_source_advance() takes them. */
@@ -226,7 +185,7 @@ static int advance(sync_ctx *x, uint32_t uidvalidity, uint32_t last_uid, bool fi
 {
     char state[96];
     char *failures = take_failures(x);
-    crm_source_cursor cur = { x->id, x->folder, state, failures };
+    crm_source_cursor cur = { x->s.id, x->folder, state, failures };
     int rc;
 
     g_snprintf(state, sizeof state, "{\"uidvalidity\": %u, \"last_uid\": %u}", uidvalidity,
@@ -237,21 +196,21 @@ static int advance(sync_ctx *x, uint32_t uidvalidity, uint32_t last_uid, bool fi
         rc = crm_pipeline_send_at(x->pipe, &cur, err, errlen);
     g_free(failures);
     if (rc < 0) {
-        x->db_failed = true;
+        x->s.db_failed = true;
         return -1;
     }
     /* items the store refused were reported while collecting their batch */
     for (guint i = 0; i < x->failures->len; i++) {
         char **f = g_strsplit(g_ptr_array_index(x->failures, i), "\t", 2);
         char e2[256];
-        (void)crm_store_source_failure(x->ctl, x->id, x->folder, f[0], f[1] ? f[1] : "",
+        (void)crm_store_source_failure(x->s.ctl, x->s.id, x->folder, f[0], f[1] ? f[1] : "",
                                        e2, sizeof e2);
         g_strfreev(f);
     }
     g_ptr_array_set_size(x->failures, 0);
-    if (crm_store_source_count(x->ctl, x->id, x->stored, x->duplicates, x->skipped, x->failed,
+    if (crm_store_source_count(x->s.ctl, x->s.id, x->stored, x->duplicates, x->skipped, x->failed,
                                err, errlen) < 0) {
-        x->db_failed = true;
+        x->s.db_failed = true;
         return -1;
     }
     x->stored = x->duplicates = x->skipped = x->failed = 0;
@@ -263,12 +222,12 @@ static void on_message(void *ctx, uint32_t uid, const char *raw, size_t len)
     sync_ctx *x = ctx;
     char ref[1200], err[512];
 
-    if (x->db_failed)
+    if (x->s.db_failed)
         return;
     g_snprintf(ref, sizeof ref, "%s;UID=%u", x->folder_url, uid);
     if (crm_pipeline_submit(x->pipe, raw, len, ref, (int64_t)time(NULL), err, sizeof err) < 0) {
-        crm_log(CRM_LOG_WARN, "source %" G_GINT64_FORMAT ": %s", x->id, err);
-        x->db_failed = true;
+        crm_log(CRM_LOG_WARN, "source %" G_GINT64_FORMAT ": %s", x->s.id, err);
+        x->s.db_failed = true;
     }
 }
 
@@ -277,7 +236,7 @@ static void on_message(void *ctx, uint32_t uid, const char *raw, size_t len)
 static int fetch_chunk(sync_ctx *x, const uint32_t *uids, size_t n, char *err, size_t errlen)
 {
     uint32_t *sizes = g_new(uint32_t, n);
-    size_t max = x->cfg->limits.max_message_bytes;
+    size_t max = x->s.cfg->limits.max_message_bytes;
     GArray *batch = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     size_t bytes = 0;
     int rc = -1;
@@ -301,7 +260,7 @@ static int fetch_chunk(sync_ctx *x, const uint32_t *uids, size_t n, char *err, s
             if (crm_imap_fetch(x->imap, (uint32_t *)(void *)batch->data, batch->len, on_message,
                                x, err, errlen) < 0)
                 goto out;
-            if (x->db_failed) {
+            if (x->s.db_failed) {
                 crm_err_set(err, errlen, "the database is unreachable");
                 goto out;
             }
@@ -350,8 +309,8 @@ static int sync_folder(sync_ctx *x, const char *folder, char *err, size_t errlen
     }
     if (crm_imap_select(x->imap, folder, &info, err, errlen) < 0)
         return -1;
-    if (crm_store_source_cursor(x->ctl, x->id, folder, &state, err, errlen) < 0) {
-        x->db_failed = true;
+    if (crm_store_source_cursor(x->s.ctl, x->s.id, folder, &state, err, errlen) < 0) {
+        x->s.db_failed = true;
         return -1;
     }
     if (state == NULL || parse_cursor(state, &validity, &last_uid) < 0) {
@@ -360,7 +319,7 @@ static int sync_folder(sync_ctx *x, const char *folder, char *err, size_t errlen
     } else if (validity != info.uidvalidity) {
         crm_log(CRM_LOG_WARN, "source %" G_GINT64_FORMAT ": %s: UIDVALIDITY changed from %u "
                 "to %u: syncing it again (stored mail is recognised, not doubled)",
-                x->id, folder, validity, info.uidvalidity);
+                x->s.id, folder, validity, info.uidvalidity);
         since = x->set.since;
         last_uid = 0;
     } else if (info.uidnext != 0 && info.uidnext <= last_uid + 1) {
@@ -371,14 +330,14 @@ static int sync_folder(sync_ctx *x, const char *folder, char *err, size_t errlen
     if (crm_imap_uids_after(x->imap, last_uid, since, &uids, err, errlen) < 0)
         return -1;
     if (uids->len > 0)
-        crm_log(CRM_LOG_INFO, "source %" G_GINT64_FORMAT ": %s: %u new messages", x->id, folder,
+        crm_log(CRM_LOG_INFO, "source %" G_GINT64_FORMAT ": %s: %u new messages", x->s.id, folder,
                 uids->len);
     top = last_uid;
     for (guint i = 0; i < uids->len; i += CHUNK_UIDS) {
         size_t n = MIN((guint)CHUNK_UIDS, uids->len - i);
         const uint32_t *chunk = &g_array_index(uids, uint32_t, i);
 
-        if (stopping(x) || !keep_lease(x, false)) {
+        if (crm_source_stopping(&x->s) || !crm_source_keep_lease(&x->s, false)) {
             rc = 0;
             goto out;
         }
@@ -400,33 +359,14 @@ out:
     return rc;
 }
 
-static char *read_secret(const char *path, char *err, size_t errlen)
-{
-    char *data = NULL;
-    gsize len = 0;
-    GError *e = NULL;
-
-    if (!g_file_get_contents(path, &data, &len, &e)) {
-        crm_err_set(err, errlen, "reading the secret file: %s", e->message);
-        g_error_free(e);
-        return NULL;
-    }
-    if (len > MAX_SECRET_BYTES || memchr(data, '\0', len) != NULL) {
-        g_free(data);
-        crm_err_set(err, errlen, "secret file %s does not hold a password or token", path);
-        return NULL;
-    }
-    return g_strchomp(data);
-}
-
 static int connect_mailbox(sync_ctx *x, char *err, size_t errlen)
 {
-    char *secret = read_secret(x->set.secret_file, err, errlen);
+    char *secret = crm_source_read_secret(x->set.secret_file, err, errlen);
     crm_imap_account a = {
         x->set.host, (uint16_t)x->set.port, x->set.security, x->set.user, x->set.xoauth2,
-        secret, x->set.ca_file, (int)x->cfg->source_timeout,
+        secret, x->set.ca_file, (int)x->s.cfg->source_timeout,
         /* a body may be max_message_size; a bit more for the response */
-        x->cfg->limits.max_message_bytes > 0 ? x->cfg->limits.max_message_bytes + 65536 : 0
+        x->s.cfg->limits.max_message_bytes > 0 ? x->s.cfg->limits.max_message_bytes + 65536 : 0
     };
 
     if (secret == NULL)
@@ -437,43 +377,31 @@ static int connect_mailbox(sync_ctx *x, char *err, size_t errlen)
     return x->imap != NULL ? 0 : -1;
 }
 
-/* Sleep up to secs, waking for stop, renewing the lease. */
-static void pause_for(sync_ctx *x, double secs)
-{
-    gint64 until = g_get_monotonic_time() + (gint64)(secs * G_USEC_PER_SEC);
-
-    while (!stopping(x) && g_get_monotonic_time() < until) {
-        g_usleep(200 * 1000);
-        if (!x->db_failed && !keep_lease(x, false))
-            return;
-    }
-}
-
 /* Wait for new mail: IDLE on the first folder, else sleep. Returns 0
  * when it is time to sync again, -1 on a connection error. */
 static int wait_for_mail(sync_ctx *x, char *err, size_t errlen)
 {
     crm_imap_folder info;
     gint64 start = g_get_monotonic_time();
-    gint64 poll_us = (gint64)MAX(x->cfg->source_poll, 1u) * G_USEC_PER_SEC;
+    gint64 poll_us = (gint64)MAX(x->s.cfg->source_poll, 1u) * G_USEC_PER_SEC;
     bool others = x->set.folders[0] != NULL && x->set.folders[1] != NULL;
     int r = 0;
 
     if (!crm_imap_has_idle(x->imap)) {
-        pause_for(x, (double)MAX(x->cfg->source_poll, 1u));
+        crm_source_pause(&x->s, (double)MAX(x->s.cfg->source_poll, 1u));
         return 0;
     }
     if (crm_imap_select(x->imap, x->set.folders[0], &info, err, errlen) < 0 ||
         crm_imap_idle_start(x->imap, err, errlen) < 0)
         return -1;
-    while (!stopping(x)) {
+    while (!crm_source_stopping(&x->s)) {
         gint64 waited = g_get_monotonic_time() - start;
         if (waited >= (gint64)IDLE_MAX_S * G_USEC_PER_SEC || (others && waited >= poll_us))
             break;
         r = crm_imap_idle_wait(x->imap, 1000, err, errlen);
         if (r != 0)
             break;
-        if (!keep_lease(x, false))
+        if (!crm_source_keep_lease(&x->s, false))
             break;
     }
     if (r < 0)
@@ -481,148 +409,73 @@ static int wait_for_mail(sync_ctx *x, char *err, size_t errlen)
     return crm_imap_idle_done(x->imap, err, errlen);
 }
 
-static void record_state(sync_ctx *x, const char *state, const char *error)
+/* ---- the driver crm_source_run() calls ---------------------------------- */
+
+static int imap_configure(void *ctx, const char *settings)
 {
-    char err[512];
+    sync_ctx *x = ctx;
 
-    if (x->ctl == NULL || x->db_failed)
-        return;
-    if (crm_store_source_state(x->ctl, x->id, state, error, err, sizeof err) < 0) {
-        crm_log(CRM_LOG_WARN, "source %" G_GINT64_FORMAT ": %s", x->id, err);
-        x->db_failed = true;
-    }
-}
-
-/* Load what a sync needs from the database; 1 when the source is gone. */
-static int load_source(sync_ctx *x, char *err, size_t errlen)
-{
-    GPtrArray *list = NULL;
-    crm_source *src = NULL;
-    int rc;
-
-    if (crm_store_source_list(x->ctl, "imap", &list, err, errlen) < 0) {
-        x->db_failed = true;
-        return -1;
-    }
-    for (guint i = 0; i < list->len && src == NULL; i++)
-        if (((crm_source *)g_ptr_array_index(list, i))->id == x->id)
-            src = g_ptr_array_index(list, i);
-    if (src == NULL) {
-        g_ptr_array_unref(list);
-        return 1;
-    }
     crm_imap_settings_clear(&x->set);
-    if (crm_imap_settings_parse(src->settings, &x->set, err, errlen) < 0) {
-        g_ptr_array_unref(list);
+    return crm_imap_settings_parse(settings, &x->set, x->s.err, sizeof x->s.err);
+}
+
+static int imap_connect(void *ctx)
+{
+    sync_ctx *x = ctx;
+    const crm_config *cfg = x->s.cfg;
+    crm_pipeline_opts o = {
+        .source = "imap", .create_accounts = cfg->create_accounts,
+        .limits = cfg->limits, .storage_dir = cfg->storage_dir,
+        .batch_size = MIN(cfg->batch_size, (unsigned)CHUNK_UIDS),
+    };
+
+    if (connect_mailbox(x, x->s.err, sizeof x->s.err) < 0)
         return -1;
-    }
-    g_clear_pointer(&x->ws, crm_workspace_free);
-    rc = crm_store_workspace_load(x->ctl, src->workspace, &x->ws, err, errlen);
-    g_ptr_array_unref(list);
-    if (rc != 0) {
-        x->db_failed = rc < 0;
-        return -1;
-    }
+    if (crm_imap_has_idle(x->imap))
+        crm_log(CRM_LOG_INFO, "source %" G_GINT64_FORMAT ": connected to %s as %s; "
+                "waiting in IDLE", x->s.id, x->set.host, x->set.user);
+    else
+        crm_log(CRM_LOG_INFO, "source %" G_GINT64_FORMAT ": connected to %s as %s; "
+                "no IDLE: polling every %u s", x->s.id, x->set.host, x->set.user, cfg->source_poll);
+    x->pipe = crm_pipeline_new(x->s.store, x->s.ws, &o, on_outcome, x);
     return 0;
 }
 
-static void close_db(sync_ctx *x)
+static int imap_sync(void *ctx)
 {
+    sync_ctx *x = ctx;
+
+    for (char **f = x->set.folders; *f != NULL && !crm_source_stopping(&x->s); f++)
+        if (sync_folder(x, *f, x->s.err, sizeof x->s.err) < 0)
+            return -1;
+    return 0;
+}
+
+static int imap_wait(void *ctx)
+{
+    sync_ctx *x = ctx;
+
+    return wait_for_mail(x, x->s.err, sizeof x->s.err);
+}
+
+static void imap_disconnect(void *ctx)
+{
+    sync_ctx *x = ctx;
+
     g_clear_pointer(&x->pipe, crm_pipeline_free);
-    g_clear_pointer(&x->store, crm_store_close);
-    g_clear_pointer(&x->ctl, crm_store_close);
-}
-
-static int open_db(sync_ctx *x, char *err, size_t errlen)
-{
-    PGconn *data = crm_db_connect(x->cfg, 0, err, errlen), *ctl;
-
-    if (data == NULL)
-        return -1;
-    if ((x->store = crm_store_open(data, err, errlen)) == NULL)
-        return -1;
-    if ((ctl = crm_db_connect(x->cfg, 0, err, errlen)) == NULL ||
-        (x->ctl = crm_store_open(ctl, err, errlen)) == NULL) {
-        close_db(x);
-        return -1;
-    }
-    x->db_failed = false;
-    return 0;
+    g_clear_pointer(&x->imap, crm_imap_close);
 }
 
 void crm_imap_sync_run(const crm_config *cfg, int64_t source_id, const char *holder,
                        volatile gint *stop)
 {
-    sync_ctx x = { .cfg = cfg, .id = source_id, .holder = holder, .stop = stop };
-    unsigned attempt = 0;
+    static const crm_source_driver driver = {
+        "imap", imap_configure, imap_connect, imap_sync, imap_wait, imap_disconnect
+    };
+    sync_ctx x = { .s = { .cfg = cfg, .id = source_id, .holder = holder, .stop = stop } };
 
     x.failures = g_ptr_array_new_with_free_func(g_free);
-    while (!stopping(&x)) {
-        int rc;
-
-        if (x.store == NULL && open_db(&x, x.err, sizeof x.err) < 0)
-            goto retry;
-        if (!keep_lease(&x, true))
-            goto retry;
-        rc = load_source(&x, x.err, sizeof x.err);
-        if (rc == 1)
-            break;	/* removed */
-        if (rc < 0)
-            goto retry;
-        if (connect_mailbox(&x, x.err, sizeof x.err) < 0)
-            goto retry;
-        if (crm_imap_has_idle(x.imap))
-            crm_log(CRM_LOG_INFO, "source %" G_GINT64_FORMAT ": connected to %s as %s; "
-                    "waiting in IDLE", x.id, x.set.host, x.set.user);
-        else
-            crm_log(CRM_LOG_INFO, "source %" G_GINT64_FORMAT ": connected to %s as %s; "
-                    "no IDLE: polling every %u s", x.id, x.set.host, x.set.user, cfg->source_poll);
-        {
-            crm_pipeline_opts o = {
-                .source = "imap", .create_accounts = cfg->create_accounts,
-                .limits = cfg->limits, .storage_dir = cfg->storage_dir,
-                .batch_size = MIN(cfg->batch_size, (unsigned)CHUNK_UIDS),
-            };
-            x.pipe = crm_pipeline_new(x.store, x.ws, &o, on_outcome, &x);
-        }
-        while (!stopping(&x)) {
-            record_state(&x, "syncing", NULL);
-            for (char **f = x.set.folders; *f != NULL && !stopping(&x); f++)
-                if (sync_folder(&x, *f, x.err, sizeof x.err) < 0)
-                    goto retry;
-            if (stopping(&x))
-                break;
-            record_state(&x, "idle", NULL);
-            attempt = 0;
-            if (wait_for_mail(&x, x.err, sizeof x.err) < 0)
-                goto retry;
-        }
-        break;
-retry:
-        if (stopping(&x))
-            break;
-        crm_log(CRM_LOG_WARN, "source %" G_GINT64_FORMAT ": %s", x.id, x.err);
-        record_state(&x, "error", x.err);
-        g_clear_pointer(&x.pipe, crm_pipeline_free);
-        g_clear_pointer(&x.imap, crm_imap_close);
-        if (x.db_failed)
-            close_db(&x);
-        {
-            /* exponential backoff, full jitter on its upper half */
-            double ceiling = MIN((double)cfg->source_backoff_max, (double)(1u << MIN(attempt, 16u)));
-            double delay = ceiling / 2 + g_random_double() * ceiling / 2;
-            attempt++;
-            pause_for(&x, delay);
-        }
-    }
-    g_clear_pointer(&x.pipe, crm_pipeline_free);
-    g_clear_pointer(&x.imap, crm_imap_close);
-    if (x.ctl != NULL && !x.lease_lost) {
-        char e2[256];
-        (void)crm_store_source_release(x.ctl, x.id, holder, e2, sizeof e2);
-    }
-    close_db(&x);
-    g_clear_pointer(&x.ws, crm_workspace_free);
+    crm_source_run(&x.s, &driver, &x);
     crm_imap_settings_clear(&x.set);
     g_ptr_array_unref(x.failures);
 }

@@ -101,3 +101,27 @@ mail() {
 
 ws_id() { sql "SELECT id FROM workspaces WHERE name = '$1'"; }
 count() { sql "SELECT count(*) FROM $1"; }
+
+wait_for() {	# wait_for SECONDS COMMAND...: until COMMAND succeeds (1: it never did)
+    local limit=$1 i
+    shift
+    for i in $(seq $((limit * 10))); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# start_smtp_serve [FLAGS...]: crmgate serve on a free loopback port
+# (SMTP_PORT), its pid in SERVE_PID, once it answers; 1 when it never did.
+start_smtp_serve() {
+    local try
+    for try in 1 2 3 4 5; do
+        SMTP_PORT=$((20000 + RANDOM % 30000))
+        "$CRMGATE" --smtp-listen 127.0.0.1:$SMTP_PORT "$@" serve 2>>"$WORK/serve.log" &
+        SERVE_PID=$!
+        wait_for 5 swaks --server 127.0.0.1:$SMTP_PORT --quit-after EHLO >/dev/null 2>&1 && return 0
+        kill $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/dev/null
+    done
+    return 1
+}

@@ -37,15 +37,6 @@ mkcal() {	# mkcal PATH DISPLAYNAME
     dav -X MKCALENDAR "$U/alice/$1/" -H 'Content-Type: application/xml' --data \
         "<?xml version=\"1.0\" encoding=\"utf-8\"?><C:mkcalendar xmlns:D=\"DAV:\" xmlns:C=\"urn:ietf:params:xml:ns:caldav\"><D:set><D:prop><D:displayname>$2</D:displayname></D:prop></D:set></C:mkcalendar>"
 }
-wait_for() {	# wait_for SECONDS COMMAND...: until COMMAND succeeds
-    local limit=$1 i
-    shift
-    for i in $(seq $((limit * 10))); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    return 1
-}
 listed() { "$CRMGATE" source list | grep -Eq -- "$1"; }
 has_count() { [ "$(count interactions)" = "$1" ]; }
 q_is() { [ "$(sql "$1")" = "$2" ]; }	# q_is QUERY VALUE

@@ -16,7 +16,6 @@ SMTP_LOAD="${top_builddir:-.}/tests/bench/smtp_load"
 SERVE_PID=
 trap '[ -z "$SERVE_PID" ] || { kill $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/dev/null; }
       dovecot_stop all; radicale_stop; [ -z "$FAKE_PID" ] || kill $FAKE_PID 2>/dev/null; cleanup' EXIT
-wait_for() { local limit=$1 i; shift; for i in $(seq $((limit * 10))); do "$@" && return 0; sleep 0.1; done; return 1; }
 
 "$CRMGATE" workspace add Acme --domain acme.example >/dev/null
 "$CRMGATE" workspace add-address Acme log@in.example.com

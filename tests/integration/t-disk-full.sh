@@ -59,16 +59,7 @@ is "$(sql "SELECT count(*) FROM interactions WHERE metadata->>'subject' = 'Signe
     "  nothing of the failed mail is stored"
 
 # ---- SMTP: 4xx while full, stored once after room is made --------------
-for try in 1 2 3 4 5; do
-    SMTP_PORT=$((20000 + RANDOM % 30000))
-    "$CRMGATE" --storage-dir "$STORE" --smtp-listen 127.0.0.1:$SMTP_PORT serve 2>>"$WORK/serve.log" &
-    SERVE_PID=$!
-    for _ in $(seq 50); do
-        swaks --server 127.0.0.1:$SMTP_PORT --quit-after EHLO >/dev/null 2>&1 && break 2
-        sleep 0.1
-    done
-    kill $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/dev/null
-done
+start_smtp_serve --storage-dir "$STORE"
 # the server's answer to the end of DATA: the last reply before QUIT's
 send() { swaks --server 127.0.0.1:$SMTP_PORT --from buyer@customer.example --to log@in.example.com \
     --data "$1" 2>&1 | grep -E '^<(-|\*\*) +[0-9]{3} ' | tail -n 2 | head -n 1; }

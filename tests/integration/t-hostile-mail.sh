@@ -77,16 +77,7 @@ is "$(sql "SELECT file_name FROM documents")" "part one two three.txt" \
     "RFC 2231 continuations given out of order are joined in order"
 
 # ---- SMTP: a declared 1 GB message is refused before any byte of it ----
-for try in 1 2 3 4 5; do
-    SMTP_PORT=$((20000 + RANDOM % 30000))
-    "$CRMGATE" --smtp-listen 127.0.0.1:$SMTP_PORT serve 2>>"$WORK/serve.log" &
-    SERVE_PID=$!
-    for _ in $(seq 50); do
-        swaks --server 127.0.0.1:$SMTP_PORT --quit-after EHLO >/dev/null 2>&1 && break 2
-        sleep 0.1
-    done
-    kill $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/dev/null
-done
+start_smtp_serve
 trap 'kill $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/dev/null; cleanup' EXIT
 out=$(python3 - $SMTP_PORT <<'PY'
 import socket, sys

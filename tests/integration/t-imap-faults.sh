@@ -15,15 +15,6 @@ dovecot_add_user sales@acme.example 'pa55'
 printf 'pa55\n' > "$WORK/sales.pw"
 "$CRMGATE" workspace add Acme --domain acme.example >/dev/null
 
-wait_for() {	# wait_for SECONDS COMMAND...: until COMMAND succeeds
-    local limit=$1 i
-    shift
-    for i in $(seq $((limit * 10))); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    return 1
-}
 listed() { "$CRMGATE" source list | grep -Eq -- "$1"; }
 at_least() { [ "$(count interactions)" -ge "$1" ]; }
 

@@ -20,7 +20,6 @@ start_hostile() {	# MODE: sets PORT
         sleep 0.1
     done
 }
-wait_for() { local limit=$1 i; shift; for i in $(seq $((limit * 10))); do "$@" && return 0; sleep 0.1; done; return 1; }
 listed() { "$CRMGATE" source list | grep -Eq -- "$1"; }
 
 start_hostile endless; ENDLESS=$PORT

@@ -19,15 +19,6 @@ printf 'wrong\n' > "$WORK/bad.pw"
 
 "$CRMGATE" workspace add Acme --domain acme.example >/dev/null
 
-wait_for() {	# wait_for SECONDS COMMAND...: until COMMAND succeeds
-    local limit=$1 i
-    shift
-    for i in $(seq $((limit * 10))); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    return 1
-}
 listed() { "$CRMGATE" source list | grep -Eq -- "$1"; }
 inbox_validity() { sql "SELECT state->>'uidvalidity' FROM source_cursors WHERE folder = 'INBOX'"; }
 stored_subjects() { sql "SELECT metadata->>'subject' FROM interactions ORDER BY 1" | tr '\n' ',' ; }

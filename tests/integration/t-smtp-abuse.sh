@@ -8,17 +8,7 @@
 "$CRMGATE" workspace add Acme --domain acme.example >/dev/null
 "$CRMGATE" workspace add-address Acme log@in.example.com
 SERVE_PID=
-for try in 1 2 3 4 5; do
-    SMTP_PORT=$((20000 + RANDOM % 30000))
-    "$CRMGATE" --smtp-listen 127.0.0.1:$SMTP_PORT --smtp-timeout 2 --smtp-data-timeout 4 serve \
-        2>>"$WORK/serve.log" &
-    SERVE_PID=$!
-    for _ in $(seq 50); do
-        swaks --server 127.0.0.1:$SMTP_PORT --quit-after EHLO >/dev/null 2>&1 && break 2
-        sleep 0.1
-    done
-    kill $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/dev/null
-done
+start_smtp_serve --smtp-timeout 2 --smtp-data-timeout 4
 trap 'kill $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/dev/null; cleanup' EXIT
 abuse() { python3 "$(dirname "$0")/smtp-abuser.py" 127.0.0.1 $SMTP_PORT "$1" 2>&1; }
 peak_kb() { awk '/^VmHWM/ { print $2 }' /proc/$SERVE_PID/status; }

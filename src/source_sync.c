@@ -1,0 +1,198 @@
+/*
+ * NAME
+ *	source_sync 3 - what every connected source's sync thread shares
+ * DESCRIPTION
+ *	See source_sync.h.
+ */
+#include <string.h>
+#include <glib.h>
+
+#include "db.h"
+#include "log.h"
+#include "source_sync.h"
+
+/* a password or token file larger than this is not one */
+#define MAX_SECRET_BYTES	16384
+
+bool crm_source_stopping(const crm_source_session *s)
+{
+    return g_atomic_int_get(s->stop) != 0 || s->lease_lost;
+}
+
+bool crm_source_keep_lease(crm_source_session *s, bool now)
+{
+    gint64 t = g_get_monotonic_time();
+    bool held = false;
+
+    if (s->ctl == NULL)
+        return true;
+    if (!now && t - s->lease_renewed < (gint64)s->cfg->source_lease * G_USEC_PER_SEC / 3)
+        return true;
+    if (crm_store_source_lease(s->ctl, s->id, s->holder, (int)s->cfg->source_lease, &held,
+                               s->err, sizeof s->err) < 0) {
+        s->db_failed = true;
+        return false;
+    }
+    s->lease_renewed = t;
+    if (!held) {
+        crm_log(CRM_LOG_INFO, "source %" G_GINT64_FORMAT ": lease held elsewhere or source "
+                "removed; stopping here", s->id);
+        s->lease_lost = true;
+    }
+    return held;
+}
+
+void crm_source_pause(crm_source_session *s, double secs)
+{
+    gint64 until = g_get_monotonic_time() + (gint64)(secs * G_USEC_PER_SEC);
+
+    while (!crm_source_stopping(s) && g_get_monotonic_time() < until) {
+        g_usleep(200 * 1000);
+        if (!s->db_failed && !crm_source_keep_lease(s, false))
+            return;
+    }
+}
+
+void crm_source_state(crm_source_session *s, const char *state, const char *error)
+{
+    char err[512];
+
+    if (s->ctl == NULL || s->db_failed)
+        return;
+    if (crm_store_source_state(s->ctl, s->id, state, error, err, sizeof err) < 0) {
+        crm_log(CRM_LOG_WARN, "source %" G_GINT64_FORMAT ": %s", s->id, err);
+        s->db_failed = true;
+    }
+}
+
+char *crm_source_read_secret(const char *path, char *err, size_t errlen)
+{
+    char *data = NULL;
+    gsize len = 0;
+    GError *e = NULL;
+
+    if (!g_file_get_contents(path, &data, &len, &e)) {
+        crm_err_set(err, errlen, "reading the secret file: %s", e->message);
+        g_error_free(e);
+        return NULL;
+    }
+    if (len > MAX_SECRET_BYTES || memchr(data, '\0', len) != NULL) {
+        g_free(data);
+        crm_err_set(err, errlen, "secret file %s does not hold a password or token", path);
+        return NULL;
+    }
+    return g_strchomp(data);
+}
+
+static void close_db(crm_source_session *s)
+{
+    g_clear_pointer(&s->store, crm_store_close);
+    g_clear_pointer(&s->ctl, crm_store_close);
+}
+
+static int open_db(crm_source_session *s)
+{
+    PGconn *data = crm_db_connect(s->cfg, 0, s->err, sizeof s->err), *ctl;
+
+    if (data == NULL)
+        return -1;
+    if ((s->store = crm_store_open(data, s->err, sizeof s->err)) == NULL)
+        return -1;
+    if ((ctl = crm_db_connect(s->cfg, 0, s->err, sizeof s->err)) == NULL ||
+        (s->ctl = crm_store_open(ctl, s->err, sizeof s->err)) == NULL) {
+        close_db(s);
+        return -1;
+    }
+    s->db_failed = false;
+    return 0;
+}
+
+/* The source's settings (*settings, g_free()) and workspace snapshot
+ * (s->ws); 1 when the source is gone, -1 on failure. */
+static int load(crm_source_session *s, const char *kind, char **settings)
+{
+    GPtrArray *list = NULL;
+    crm_source *src = NULL;
+    int rc;
+
+    *settings = NULL;
+    if (crm_store_source_list(s->ctl, kind, &list, s->err, sizeof s->err) < 0) {
+        s->db_failed = true;
+        return -1;
+    }
+    for (guint i = 0; i < list->len && src == NULL; i++)
+        if (((crm_source *)g_ptr_array_index(list, i))->id == s->id)
+            src = g_ptr_array_index(list, i);
+    if (src == NULL) {
+        g_ptr_array_unref(list);
+        return 1;
+    }
+    g_clear_pointer(&s->ws, crm_workspace_free);
+    rc = crm_store_workspace_load(s->ctl, src->workspace, &s->ws, s->err, sizeof s->err);
+    if (rc == 0)
+        *settings = g_strdup(src->settings);
+    g_ptr_array_unref(list);
+    if (rc != 0) {
+        s->db_failed = rc < 0;
+        return -1;
+    }
+    return 0;
+}
+
+void crm_source_run(crm_source_session *s, const crm_source_driver *d, void *ctx)
+{
+    unsigned attempt = 0;
+
+    while (!crm_source_stopping(s)) {
+        char *settings = NULL;
+        int rc;
+
+        if (s->store == NULL && open_db(s) < 0)
+            goto retry;
+        if (!crm_source_keep_lease(s, true))
+            goto retry;
+        rc = load(s, d->kind, &settings);
+        if (rc == 1)
+            break;	/* removed */
+        if (rc < 0)
+            goto retry;
+        rc = d->configure(ctx, settings);
+        g_free(settings);
+        if (rc < 0 || d->connect(ctx) < 0)
+            goto retry;
+        while (!crm_source_stopping(s)) {
+            crm_source_state(s, "syncing", NULL);
+            if (d->sync(ctx) < 0)
+                goto retry;
+            if (crm_source_stopping(s))
+                break;
+            crm_source_state(s, "idle", NULL);
+            attempt = 0;
+            if (d->wait(ctx) < 0)
+                goto retry;
+        }
+        break;
+retry:
+        if (crm_source_stopping(s))
+            break;
+        crm_log(CRM_LOG_WARN, "source %" G_GINT64_FORMAT ": %s", s->id, s->err);
+        crm_source_state(s, "error", s->err);
+        d->disconnect(ctx);
+        if (s->db_failed)
+            close_db(s);
+        {
+            /* exponential backoff, full jitter on its upper half */
+            double ceiling = MIN((double)s->cfg->source_backoff_max,
+                                 (double)(1u << MIN(attempt, 16u)));
+            attempt++;
+            crm_source_pause(s, ceiling / 2 + g_random_double() * ceiling / 2);
+        }
+    }
+    d->disconnect(ctx);
+    if (s->ctl != NULL && !s->lease_lost) {
+        char e2[256];
+        (void)crm_store_source_release(s->ctl, s->id, s->holder, e2, sizeof e2);
+    }
+    close_db(s);
+    g_clear_pointer(&s->ws, crm_workspace_free);
+}
