@@ -119,88 +119,14 @@ typedef struct sync_ctx {
     crm_caldav_settings set;
     crm_pipeline *pipe;		/* one per poll: its expansion window is now's */
     crm_cal_limits lim;		/* the pipeline's */
-    const char *folder;		/* the calendar URL being synced */
-    GPtrArray *failures;	/* "ref\treason" since the last cursor */
-    long stored, duplicates, skipped, failed, marked;
+    long marked;		/* meetings marked cancelled */
 } sync_ctx;
 
-static void on_outcome(void *ctx, const char *ref, crm_outcome outcome, const char *reason)
-{
-    sync_ctx *x = ctx;
-
-    switch (outcome) {
-    case CRM_OUTCOME_INGESTED:
-        x->stored++;
-        break;
-    case CRM_OUTCOME_DUPLICATE:
-        x->duplicates++;
-        break;
-    case CRM_OUTCOME_SKIPPED:
-        x->skipped++;
-        break;
-    case CRM_OUTCOME_FAILED:
-        x->failed++;
-        crm_log(CRM_LOG_WARN, "source %" G_GINT64_FORMAT ": %s: %s", x->s.id, ref,
-                reason != NULL ? reason : "failed");
-        g_ptr_array_add(x->failures, g_strdup_printf("%s\t%s", ref, reason ? reason : "failed"));
-        break;
-    }
-}
-
-/* The failures gathered so far, as crmgate_source_advance() takes them. */
-static char *take_failures(sync_ctx *x)
-{
-    json_t *a = json_array();
-    char *out;
-
-    for (guint i = 0; i < x->failures->len; i++) {
-        char **f = g_strsplit(g_ptr_array_index(x->failures, i), "\t", 2);
-        json_t *o = json_object();
-        json_object_set_new(o, "ref", json_string(f[0]));
-        json_object_set_new(o, "reason", json_string(f[1] ? f[1] : ""));
-        json_array_append_new(a, o);
-        g_strfreev(f);
-    }
-    g_ptr_array_set_size(x->failures, 0);
-    out = json_dumps(a, JSON_COMPACT);
-    json_decref(a);
-    {
-        char *copy = g_strdup(out != NULL ? out : "[]");
-        free(out);
-        return copy;
-    }
-}
-
 /* Store what the pipeline holds with the calendar's new cursor, in one
- * transaction, and wait for it. Counts and late failures go through
- * the control connection. */
+ * transaction, and wait for it. */
 static int advance(sync_ctx *x, const char *state_json, char *err, size_t errlen)
 {
-    char *failures = take_failures(x);
-    crm_source_cursor cur = { x->s.id, x->folder, state_json, failures };
-    int rc = crm_pipeline_flush_at(x->pipe, &cur, err, errlen);
-
-    g_free(failures);
-    if (rc < 0) {
-        x->s.db_failed = true;
-        return -1;
-    }
-    /* items the store refused were reported while collecting the batch */
-    for (guint i = 0; i < x->failures->len; i++) {
-        char **f = g_strsplit(g_ptr_array_index(x->failures, i), "\t", 2);
-        char e2[256];
-        (void)crm_store_source_failure(x->s.ctl, x->s.id, x->folder, f[0], f[1] ? f[1] : "",
-                                       e2, sizeof e2);
-        g_strfreev(f);
-    }
-    g_ptr_array_set_size(x->failures, 0);
-    if (crm_store_source_count(x->s.ctl, x->s.id, x->stored, x->duplicates, x->skipped, x->failed,
-                               err, errlen) < 0) {
-        x->s.db_failed = true;
-        return -1;
-    }
-    x->stored = x->duplicates = x->skipped = x->failed = 0;
-    return 0;
+    return crm_source_advance(&x->s, x->pipe, state_json, true, err, errlen);
 }
 
 /* A resource's URL: the key of its meetings (metadata.caldav_href) and
@@ -509,7 +435,7 @@ static int sync_calendar(sync_ctx *x, const crm_caldav_calendar *cal, char *err,
     pass ps = { .cal = cal };
     int rc;
 
-    x->folder = cal->url;
+    x->s.folder = cal->url;
     if (crm_store_source_cursor(x->s.ctl, x->s.id, cal->url, &state, err, errlen) < 0) {
         x->s.db_failed = true;
         return -1;
@@ -627,7 +553,7 @@ static void new_pipeline(sync_ctx *x)
     x->lim.window_start = now - (int64_t)CRM_CAL_DEFAULT_PAST_DAYS * 86400;
     x->lim.window_end = now + (int64_t)CRM_CAL_DEFAULT_FUTURE_DAYS * 86400;
     o.cal_limits = x->lim;
-    x->pipe = crm_pipeline_new(x->s.store, x->s.ws, &o, on_outcome, x);
+    x->pipe = crm_pipeline_new(x->s.store, x->s.ws, &o, crm_source_outcome, &x->s);
 }
 
 /* ---- the driver crm_source_run() calls ---------------------------------- */
@@ -686,8 +612,6 @@ void crm_caldav_sync_run(const crm_config *cfg, int64_t source_id, const char *h
     };
     sync_ctx x = { .s = { .cfg = cfg, .id = source_id, .holder = holder, .stop = stop } };
 
-    x.failures = g_ptr_array_new_with_free_func(g_free);
     crm_source_run(&x.s, &driver, &x);
     crm_caldav_settings_clear(&x.set);
-    g_ptr_array_unref(x.failures);
 }

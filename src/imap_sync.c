@@ -125,96 +125,19 @@ typedef struct sync_ctx {
     crm_imap *imap;
     crm_imap_settings set;
     crm_pipeline *pipe;
-    const char *folder;		/* being synced */
     char folder_url[1024];	/* RFC 5092 IMAP URL of the folder, for refs */
-    GPtrArray *failures;	/* "ref\treason" of the current chunk */
-    long stored, duplicates, skipped, failed;
 } sync_ctx;
 
-static void on_outcome(void *ctx, const char *ref, crm_outcome outcome, const char *reason)
-{
-    sync_ctx *x = ctx;
-
-    switch (outcome) {
-    case CRM_OUTCOME_INGESTED:
-        x->stored++;
-        break;
-    case CRM_OUTCOME_DUPLICATE:
-        x->duplicates++;
-        break;
-    case CRM_OUTCOME_SKIPPED:
-        x->skipped++;
-        break;
-    case CRM_OUTCOME_FAILED:
-        x->failed++;
-        crm_log(CRM_LOG_WARN, "source %" G_GINT64_FORMAT ": %s %s: %s", x->s.id, x->folder, ref,
-                reason != NULL ? reason : "failed");
-        g_ptr_array_add(x->failures, g_strdup_printf("%s\t%s", ref, reason ? reason : "failed"));
-        break;
-    }
-}
-
-/* The failures gathered so far, as crmgate_source_advance() takes them. */
-static char *take_failures(sync_ctx *x)
-{
-    json_t *a = json_array();
-    char *out, *copy;
-
-    for (guint i = 0; i < x->failures->len; i++) {
-        char **f = g_strsplit(g_ptr_array_index(x->failures, i), "\t", 2);
-        json_t *o = json_object();
-        json_object_set_new(o, "ref", json_string(f[0]));
-        json_object_set_new(o, "reason", json_string(f[1] ? f[1] : ""));
-        json_array_append_new(a, o);
-        g_strfreev(f);
-    }
-    g_ptr_array_set_size(x->failures, 0);
-    out = json_dumps(a, JSON_COMPACT);
-    json_decref(a);
-    copy = g_strdup(out);
-    free(out);
-    return copy;
-}
-
-/* Hand the pipeline's rows to the store with the folder's new cursor.
- * Not final: the commit runs while the next chunk is fetched. Final:
- * wait for it. Counts and late failures go through the control
- * connection, the data connection being busy. */
+/* Store what the pipeline holds with the folder's new cursor. Not
+ * final: the commit runs while the next chunk is fetched. */
 static int advance(sync_ctx *x, uint32_t uidvalidity, uint32_t last_uid, bool final,
                    char *err, size_t errlen)
 {
     char state[96];
-    char *failures = take_failures(x);
-    crm_source_cursor cur = { x->s.id, x->folder, state, failures };
-    int rc;
 
     g_snprintf(state, sizeof state, "{\"uidvalidity\": %u, \"last_uid\": %u}", uidvalidity,
                last_uid);
-    if (final)
-        rc = crm_pipeline_flush_at(x->pipe, &cur, err, errlen);
-    else
-        rc = crm_pipeline_send_at(x->pipe, &cur, err, errlen);
-    g_free(failures);
-    if (rc < 0) {
-        x->s.db_failed = true;
-        return -1;
-    }
-    /* items the store refused were reported while collecting their batch */
-    for (guint i = 0; i < x->failures->len; i++) {
-        char **f = g_strsplit(g_ptr_array_index(x->failures, i), "\t", 2);
-        char e2[256];
-        (void)crm_store_source_failure(x->s.ctl, x->s.id, x->folder, f[0], f[1] ? f[1] : "",
-                                       e2, sizeof e2);
-        g_strfreev(f);
-    }
-    g_ptr_array_set_size(x->failures, 0);
-    if (crm_store_source_count(x->s.ctl, x->s.id, x->stored, x->duplicates, x->skipped, x->failed,
-                               err, errlen) < 0) {
-        x->s.db_failed = true;
-        return -1;
-    }
-    x->stored = x->duplicates = x->skipped = x->failed = 0;
-    return 0;
+    return crm_source_advance(&x->s, x->pipe, state, final, err, errlen);
 }
 
 static void on_message(void *ctx, uint32_t uid, const char *raw, size_t len)
@@ -252,7 +175,7 @@ static int fetch_chunk(sync_ctx *x, const uint32_t *uids, size_t n, char *err, s
                 g_snprintf(ref, sizeof ref, "%s;UID=%u", x->folder_url, uids[i]);
                 g_snprintf(why, sizeof why, "message of %u bytes exceeds max_message_size (%zu)",
                            sizes[i], max);
-                on_outcome(x, ref, CRM_OUTCOME_FAILED, why);
+                crm_source_outcome(&x->s, ref, CRM_OUTCOME_FAILED, why);
                 continue;
             }
         }
@@ -298,7 +221,7 @@ static int sync_folder(sync_ctx *x, const char *folder, char *err, size_t errlen
     GArray *uids = NULL;
     int rc = -1;
 
-    x->folder = folder;
+    x->s.folder = folder;
     {
         char *user = g_uri_escape_string(x->set.user, NULL, FALSE);
         char *path = g_uri_escape_string(folder, "/", FALSE);
@@ -437,7 +360,7 @@ static int imap_connect(void *ctx)
     else
         crm_log(CRM_LOG_INFO, "source %" G_GINT64_FORMAT ": connected to %s as %s; "
                 "no IDLE: polling every %u s", x->s.id, x->set.host, x->set.user, cfg->source_poll);
-    x->pipe = crm_pipeline_new(x->s.store, x->s.ws, &o, on_outcome, x);
+    x->pipe = crm_pipeline_new(x->s.store, x->s.ws, &o, crm_source_outcome, &x->s);
     return 0;
 }
 
@@ -474,8 +397,6 @@ void crm_imap_sync_run(const crm_config *cfg, int64_t source_id, const char *hol
     };
     sync_ctx x = { .s = { .cfg = cfg, .id = source_id, .holder = holder, .stop = stop } };
 
-    x.failures = g_ptr_array_new_with_free_func(g_free);
     crm_source_run(&x.s, &driver, &x);
     crm_imap_settings_clear(&x.set);
-    g_ptr_array_unref(x.failures);
 }

@@ -4,8 +4,10 @@
  * DESCRIPTION
  *	See source_sync.h.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <glib.h>
+#include <jansson.h>
 
 #include "db.h"
 #include "log.h"
@@ -84,6 +86,82 @@ char *crm_source_read_secret(const char *path, char *err, size_t errlen)
     return g_strchomp(data);
 }
 
+void crm_source_outcome(void *session, const char *ref, crm_outcome outcome, const char *reason)
+{
+    crm_source_session *s = session;
+
+    switch (outcome) {
+    case CRM_OUTCOME_INGESTED:
+        s->stored++;
+        break;
+    case CRM_OUTCOME_DUPLICATE:
+        s->duplicates++;
+        break;
+    case CRM_OUTCOME_SKIPPED:
+        s->skipped++;
+        break;
+    case CRM_OUTCOME_FAILED:
+        s->failed++;
+        crm_log(CRM_LOG_WARN, "source %" G_GINT64_FORMAT ": %s: %s", s->id, ref,
+                reason != NULL ? reason : "failed");
+        g_ptr_array_add(s->failures, g_strdup_printf("%s\t%s", ref, reason ? reason : "failed"));
+        break;
+    }
+}
+
+/* The failures gathered so far, as crmgate_source_advance() takes them. */
+static char *take_failures(crm_source_session *s)
+{
+    json_t *a = json_array();
+    char *out, *copy;
+
+    for (guint i = 0; i < s->failures->len; i++) {
+        char **f = g_strsplit(g_ptr_array_index(s->failures, i), "\t", 2);
+        json_t *o = json_object();
+        json_object_set_new(o, "ref", json_string(f[0]));
+        json_object_set_new(o, "reason", json_string(f[1] ? f[1] : ""));
+        json_array_append_new(a, o);
+        g_strfreev(f);
+    }
+    g_ptr_array_set_size(s->failures, 0);
+    out = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    copy = g_strdup(out != NULL ? out : "[]");
+    free(out);
+    return copy;
+}
+
+int crm_source_advance(crm_source_session *s, crm_pipeline *p, const char *state_json, bool wait,
+                       char *err, size_t errlen)
+{
+    char *failures = take_failures(s);
+    crm_source_cursor cur = { s->id, s->folder, state_json, failures };
+    int rc = wait ? crm_pipeline_flush_at(p, &cur, err, errlen)
+                  : crm_pipeline_send_at(p, &cur, err, errlen);
+
+    g_free(failures);
+    if (rc < 0) {
+        s->db_failed = true;
+        return -1;
+    }
+    /* items the store refused were reported while collecting their batch */
+    for (guint i = 0; i < s->failures->len; i++) {
+        char **f = g_strsplit(g_ptr_array_index(s->failures, i), "\t", 2);
+        char e2[256];
+        (void)crm_store_source_failure(s->ctl, s->id, s->folder, f[0], f[1] ? f[1] : "",
+                                       e2, sizeof e2);
+        g_strfreev(f);
+    }
+    g_ptr_array_set_size(s->failures, 0);
+    if (crm_store_source_count(s->ctl, s->id, s->stored, s->duplicates, s->skipped, s->failed,
+                               err, errlen) < 0) {
+        s->db_failed = true;
+        return -1;
+    }
+    s->stored = s->duplicates = s->skipped = s->failed = 0;
+    return 0;
+}
+
 static void close_db(crm_source_session *s)
 {
     g_clear_pointer(&s->store, crm_store_close);
@@ -143,6 +221,7 @@ void crm_source_run(crm_source_session *s, const crm_source_driver *d, void *ctx
 {
     unsigned attempt = 0;
 
+    s->failures = g_ptr_array_new_with_free_func(g_free);
     while (!crm_source_stopping(s)) {
         char *settings = NULL;
         int rc;
@@ -195,4 +274,6 @@ retry:
     }
     close_db(s);
     g_clear_pointer(&s->ws, crm_workspace_free);
+    g_ptr_array_unref(s->failures);
+    s->failures = NULL;
 }

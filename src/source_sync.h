@@ -27,6 +27,7 @@
 #include <glib.h>
 
 #include "config.h"
+#include "pipeline.h"
 #include "store.h"
 #include "workspace.h"
 
@@ -42,6 +43,10 @@ typedef struct crm_source_session {
     bool lease_lost;
     gint64 lease_renewed;	/* monotonic µs */
     char err[1024];		/* why the last attempt failed */
+    /* outcomes since the last cursor (crm_source_outcome) */
+    const char *folder;		/* the folder or calendar being synced */
+    GPtrArray *failures;	/* "ref\treason" */
+    long stored, duplicates, skipped, failed;
 } crm_source_session;
 
 typedef struct crm_source_driver {
@@ -56,6 +61,18 @@ typedef struct crm_source_driver {
 /* The sync thread's life; returns when it should end. ctx is handed to
  * the driver; s is its session (cfg, id, holder, stop set). */
 void crm_source_run(crm_source_session *s, const crm_source_driver *d, void *ctx);
+
+/* The pipeline's outcome callback (crm_outcome_fn), ctx the session:
+ * counts, and keeps each failure with its reason for the cursor. */
+void crm_source_outcome(void *session, const char *ref, crm_outcome outcome, const char *reason);
+
+/* Hand what the pipeline holds to the store with the folder's new
+ * cursor (state_json) and the failures gathered so far, in one
+ * transaction; wait: for its commit (else it commits while the caller
+ * fetches more). Counts and the failures the store reported late go
+ * through the control connection. 0, or -1 (s->db_failed, err). */
+int crm_source_advance(crm_source_session *s, crm_pipeline *p, const char *state_json, bool wait,
+                       char *err, size_t errlen);
 
 bool crm_source_stopping(const crm_source_session *s);
 /* Renew the lease once a third of it has passed (now: at once). false

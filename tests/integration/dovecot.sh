@@ -99,16 +99,26 @@ EOF
 }
 
 dovecot_start() {
+    local try
     [ -f "$DOVECOT_CONF" ] || dovecot_configure
-    # no inherited stdout: the test harness waits for its pipe to close
-    dovecot -c "$DOVECOT_CONF" </dev/null >/dev/null 2>>"$DOVECOT_DIR/start.log" || return 1
-    for _ in $(seq 50); do
-        if (exec 3<>/dev/tcp/127.0.0.1/$DOVECOT_PORT) 2>/dev/null; then
-            return 0
+    for try in 1 2 3; do
+        # no inherited stdout: the test harness waits for its pipe to close
+        if dovecot -c "$DOVECOT_CONF" </dev/null >/dev/null 2>>"$DOVECOT_DIR/start.log"; then
+            for _ in $(seq 100); do
+                if (exec 3<>/dev/tcp/127.0.0.1/$DOVECOT_PORT) 2>/dev/null; then
+                    return 0
+                fi
+                sleep 0.1
+            done
         fi
-        sleep 0.1
+        # the port may have been taken meanwhile: move to other ones
+        dovecot_stop
+        local old=$DOVECOT_PORT
+        DOVECOT_PORT=$((20000 + RANDOM % 30000)); DOVECOT_TLS_PORT=$((DOVECOT_PORT + 1))
+        sed -i "s/port = $old\$/port = $DOVECOT_PORT/; s/port = $((old + 1))\$/port = $DOVECOT_TLS_PORT/" \
+            "$DOVECOT_CONF"
     done
-    echo "# dovecot did not start:"; sed 's/^/# /' "$DOVECOT_DIR/dovecot.log" | tail -20
+    echo "# dovecot did not start:"; sed 's/^/# /' "$DOVECOT_DIR/dovecot.log" "$DOVECOT_DIR/start.log" | tail -20
     return 1
 }
 
