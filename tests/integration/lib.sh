@@ -125,3 +125,20 @@ start_smtp_serve() {
     done
     return 1
 }
+
+# A gateway that only syncs sources (no listener), its log in
+# $WORK/NAME.log; stop_serves ends every one started.
+SERVE_PIDS=()
+serve_sources() {	# serve_sources NAME [FLAGS...]; its pid in LAST_SERVE
+    local name=$1
+    shift
+    "$CRMGATE" --smtp-listen "" --source-backoff-max 2 "$@" serve 2>>"$WORK/$name.log" &
+    SERVE_PIDS+=($!)
+    LAST_SERVE=$!
+}
+stop_serves() {
+    local p
+    for p in "${SERVE_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${SERVE_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+    SERVE_PIDS=()
+}

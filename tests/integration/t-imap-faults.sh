@@ -18,21 +18,7 @@ printf 'pa55\n' > "$WORK/sales.pw"
 listed() { "$CRMGATE" source list | grep -Eq -- "$1"; }
 at_least() { [ "$(count interactions)" -ge "$1" ]; }
 
-SERVE_PIDS=()
-serve() {	# serve NAME [FLAGS...]: a gateway syncing sources, no listener
-    local name=$1
-    shift
-    "$CRMGATE" --smtp-listen "" --source-lease 3 --source-backoff-max 2 "$@" serve \
-        2>>"$WORK/$name.log" &
-    SERVE_PIDS+=($!)
-    LAST_SERVE=$!
-}
-stop_serves() {
-    local p
-    for p in "${SERVE_PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    for p in "${SERVE_PIDS[@]}"; do wait "$p" 2>/dev/null; done
-    SERVE_PIDS=()
-}
+serve() { local name=$1; shift; serve_sources "$name" --source-lease 3 "$@"; }
 trap 'stop_serves; dovecot_stop; cleanup' EXIT
 
 # ---- 5,000 messages, the server stopped mid-sync and restarted --------

@@ -24,21 +24,7 @@ inbox_validity() { sql "SELECT state->>'uidvalidity' FROM source_cursors WHERE f
 stored_subjects() { sql "SELECT metadata->>'subject' FROM interactions ORDER BY 1" | tr '\n' ',' ; }
 has_count() { [ "$(count interactions)" = "$1" ]; }
 
-SERVE_PIDS=()
-serve() {	# serve NAME [FLAGS...]: a gateway syncing sources, no listener
-    local name=$1
-    shift
-    "$CRMGATE" --smtp-listen "" --source-lease 4 --source-backoff-max 2 "$@" serve \
-        2>>"$WORK/$name.log" &
-    SERVE_PIDS+=($!)
-    LAST_SERVE=$!
-}
-stop_serves() {
-    local p
-    for p in "${SERVE_PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    for p in "${SERVE_PIDS[@]}"; do wait "$p" 2>/dev/null; done
-    SERVE_PIDS=()
-}
+serve() { local name=$1; shift; serve_sources "$name" --source-lease 4 "$@"; }
 trap 'stop_serves; dovecot_stop all; cleanup' EXIT
 
 # ---- source add, list, remove -----------------------------------------
