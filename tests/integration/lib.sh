@@ -142,3 +142,17 @@ stop_serves() {
     for p in "${SERVE_PIDS[@]}"; do wait "$p" 2>/dev/null; done
     SERVE_PIDS=()
 }
+
+# until_listed SECONDS REGEX: wait until "crmgate source list" matches;
+# the last listing is in LIST either way, for the assertion that
+# follows (a source polling every second is not always idle when
+# listed twice in a row).
+until_listed() {
+    local limit=$1 re=$2 i
+    for i in $(seq $((limit * 10))); do
+        LIST=$("$CRMGATE" source list)
+        printf '%s\n' "$LIST" | grep -Eq -- "$re" && return 0
+        sleep 0.1
+    done
+    return 1
+}

@@ -52,8 +52,8 @@ dovecot_start
 wait_for 120 at_least $N
 is "$(count interactions)" "$N" "after the restart every message is stored"
 is "$(sql "SELECT count(DISTINCT metadata->>'message_id') FROM interactions")" "$N" "  each exactly once"
-wait_for 20 listed '^1 .* idle '
-like "$("$CRMGATE" source list)" "^1 +Acme +imap +idle " "  and the source is idle again"
+until_listed 20 "^1 +Acme +imap +idle "
+like "$LIST" "^1 +Acme +imap +idle " "  and the source is idle again"
 reconnects=$(grep -c "source 1: connected to" "$WORK/A.log")
 ok "$([ "$reconnects" -ge 2 ]; echo $?)" "the sync reconnected by itself ($reconnects connections)"
 stop_serves
