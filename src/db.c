@@ -85,3 +85,27 @@ int crm_db_is_transient(PGconn *conn, const PGresult *r)
            strncmp(state, "53", 2) == 0 || strcmp(state, "40001") == 0 ||
            strcmp(state, "40P01") == 0;
 }
+
+int crm_db_prepare(PGconn *conn, const crm_db_statement *defs, size_t n,
+                   char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n; i++) {
+        PGresult *r = PQprepare(conn, defs[i].name, defs[i].sql, 0, NULL);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            crm_err_set(err, errlen, "preparing %s: %s", defs[i].name,
+                        g_strstrip(PQresultErrorMessage(r)));
+            PQclear(r);
+            return -1;
+        }
+        PQclear(r);
+    }
+    return 0;
+}
+
+int crm_db_fail(PGconn *conn, PGresult *r, const char *what, char *err, size_t errlen)
+{
+    crm_err_set(err, errlen, "%s: %s", what,
+                g_strstrip(r != NULL ? PQresultErrorMessage(r) : PQerrorMessage(conn)));
+    PQclear(r);
+    return -1;
+}

@@ -28,6 +28,21 @@ PGconn *crm_db_connect(const crm_config *cfg, int flags, char *err, size_t errle
 /* The conninfo crm_db_connect() would use (embedded: started first). */
 char *crm_db_conninfo(const crm_config *cfg, char *err, size_t errlen);
 
+/* A prepared statement: its name and SQL. */
+typedef struct crm_db_statement {
+    const char *name;
+    const char *sql;
+} crm_db_statement;
+
+/* Prepare each of defs[0..n) on conn: 0, or -1 with the statement named
+ * in err. */
+int crm_db_prepare(PGconn *conn, const crm_db_statement *defs, size_t n,
+                   char *err, size_t errlen);
+
+/* "what: the server's message" into err, PQclear(r) (r may be NULL:
+ * the connection's message); returns -1. */
+int crm_db_fail(PGconn *conn, PGresult *r, const char *what, char *err, size_t errlen);
+
 /* SQLSTATE of a failed result, or "" */
 const char *crm_db_sqlstate(const PGresult *r);
 

@@ -16,12 +16,7 @@ struct crm_embed_store {
     PGconn *conn;
 };
 
-typedef struct stmt_def {
-    const char *name;
-    const char *sql;
-} stmt_def;
-
-static const stmt_def statements[] = {
+static const crm_db_statement statements[] = {
     { "embed_column_type",
       "SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a"
       " WHERE a.attrelid = to_regclass($1) AND a.attname = $2 AND NOT a.attisdropped" },
@@ -71,26 +66,11 @@ static const char search_sql[] =
     " LEFT JOIN accounts a ON a.id = m.account_id"
     " ORDER BY m.dist";
 
-static int prepare_all(PGconn *conn, char *err, size_t errlen)
-{
-    for (size_t i = 0; i < G_N_ELEMENTS(statements); i++) {
-        PGresult *r = PQprepare(conn, statements[i].name, statements[i].sql, 0, NULL);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-            crm_err_set(err, errlen, "preparing %s: %s", statements[i].name,
-                        g_strstrip(PQresultErrorMessage(r)));
-            PQclear(r);
-            return -1;
-        }
-        PQclear(r);
-    }
-    return 0;
-}
-
 crm_embed_store *crm_embed_store_open(PGconn *conn, char *err, size_t errlen)
 {
     crm_embed_store *es;
 
-    if (prepare_all(conn, err, errlen) < 0) {
+    if (crm_db_prepare(conn, statements, G_N_ELEMENTS(statements), err, errlen) < 0) {
         PQfinish(conn);
         return NULL;
     }
@@ -134,10 +114,7 @@ static PGresult *run(crm_embed_store *es, const char *name, int n, const char *c
 static int result_error(crm_embed_store *es, PGresult *r, const char *what, char *err,
                         size_t errlen)
 {
-    crm_err_set(err, errlen, "%s: %s", what,
-                g_strstrip(r != NULL ? PQresultErrorMessage(r) : PQerrorMessage(es->conn)));
-    PQclear(r);
-    return -1;
+    return crm_db_fail(es->conn, r, what, err, errlen);
 }
 
 int crm_embed_store_check_dimension(crm_embed_store *es, const char *table, const char *column,

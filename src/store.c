@@ -38,11 +38,6 @@ static const char small_tables_sql[] =
     "SELECT reltuples < " G_STRINGIFY(STATS_SMALL_TABLE)
     " FROM pg_class WHERE oid = 'contacts'::regclass";
 
-/* Every statement of crmgate, in one place. */
-typedef struct stmt_def {
-    const char *name;
-    const char *sql;
-} stmt_def;
 
 /* Whether this connection can confine its batches to their workspace:
  * the role exists, we may become it, and it may write interactions. */
@@ -52,7 +47,8 @@ static const char tenant_scope_sql[] =
     "                 'MEMBER')"
     " AND has_table_privilege('crmgate_tenant', 'interactions', 'INSERT')";
 
-static const stmt_def statements[] = {
+/* Every statement of crmgate, in one place. */
+static const crm_db_statement statements[] = {
     { "tenant_scope",
       "SELECT set_config('role', 'crmgate_tenant', true),"
       " set_config('crmgate.workspace_id', $1, true)" },
@@ -166,16 +162,9 @@ crm_store *crm_store_open(PGconn *conn, char *err, size_t errlen)
 {
     crm_store *st;
 
-    for (size_t i = 0; i < G_N_ELEMENTS(statements); i++) {
-        PGresult *r = PQprepare(conn, statements[i].name, statements[i].sql, 0, NULL);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-            crm_err_set(err, errlen, "preparing %s: %s", statements[i].name,
-                        g_strstrip(PQresultErrorMessage(r)));
-            PQclear(r);
-            PQfinish(conn);
-            return NULL;
-        }
-        PQclear(r);
+    if (crm_db_prepare(conn, statements, G_N_ELEMENTS(statements), err, errlen) < 0) {
+        PQfinish(conn);
+        return NULL;
     }
     st = g_new0(crm_store, 1);
     st->conn = conn;
@@ -211,10 +200,7 @@ static PGresult *run(crm_store *st, const char *name, int n, const char *const *
 
 static int result_error(crm_store *st, PGresult *r, const char *what, char *err, size_t errlen)
 {
-    crm_err_set(err, errlen, "%s: %s", what,
-                g_strstrip(r != NULL ? PQresultErrorMessage(r) : PQerrorMessage(st->conn)));
-    PQclear(r);
-    return -1;
+    return crm_db_fail(st->conn, r, what, err, errlen);
 }
 
 static bool tuples_ok(PGresult *r)
@@ -608,9 +594,10 @@ static int pipeline_segment(crm_store *st, const char *workspace_id, bool create
         /* a dead connection: reset it so that the next call can work */
         PQreset(st->conn);
         if (PQstatus(st->conn) == CONNECTION_OK) {
+            char ignored[256];	/* a failure shows at the next call */
             PQclear(PQexec(st->conn, "SET TIME ZONE 'UTC'"));
-            for (size_t k = 0; k < G_N_ELEMENTS(statements); k++)
-                PQclear(PQprepare(st->conn, statements[k].name, statements[k].sql, 0, NULL));
+            (void)crm_db_prepare(st->conn, statements, G_N_ELEMENTS(statements),
+                                 ignored, sizeof ignored);
         }
         return -1;
     }
