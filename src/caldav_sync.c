@@ -16,6 +16,7 @@
 #include "caldav_sync.h"
 #include "calendar_event.h"
 #include "db.h"
+#include "json_util.h"
 #include "log.h"
 #include "meeting.h"
 #include "pipeline.h"
@@ -44,15 +45,6 @@ void crm_caldav_settings_clear(crm_caldav_settings *s)
     memset(s, 0, sizeof *s);
 }
 
-static char *dump(json_t *o)
-{
-    char *out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS), *copy;
-
-    copy = g_strdup(out != NULL ? out : "{}");
-    free(out);
-    return copy;
-}
-
 char *crm_caldav_settings_json(const crm_caldav_settings *s)
 {
     json_t *o = json_object(), *c = json_array();
@@ -66,16 +58,9 @@ char *crm_caldav_settings_json(const crm_caldav_settings *s)
     json_object_set_new(o, "calendars", c);
     if (s->ca_file != NULL)
         json_object_set_new(o, "ca_file", json_string(s->ca_file));
-    out = dump(o);
+    out = crm_json_dump(o);
     json_decref(o);
     return out;
-}
-
-static char *json_str(json_t *o, const char *key)
-{
-    const char *v = json_string_value(json_object_get(o, key));
-
-    return v != NULL && *v ? g_strdup(v) : NULL;
 }
 
 int crm_caldav_settings_parse(const char *json, crm_caldav_settings *s, char *err,
@@ -91,10 +76,10 @@ int crm_caldav_settings_parse(const char *json, crm_caldav_settings *s, char *er
         g_ptr_array_free(names, TRUE);
         return crm_err_set(err, errlen, "source settings are not a JSON object: %s", je.text);
     }
-    s->url = json_str(o, "url");
-    s->user = json_str(o, "user");
-    s->secret_file = json_str(o, "secret_file");
-    s->ca_file = json_str(o, "ca_file");
+    s->url = crm_json_member(o, "url");
+    s->user = crm_json_member(o, "user");
+    s->secret_file = crm_json_member(o, "secret_file");
+    s->ca_file = crm_json_member(o, "ca_file");
     c = json_object_get(o, "calendars");
     for (size_t i = 0; i < json_array_size(c); i++) {
         const char *n = json_string_value(json_array_get(c, i));
@@ -191,7 +176,7 @@ static int forget_missing(sync_ctx *x, const char *url, const char *data, size_t
         json_array_append_new(keys, json_string(k));
         g_free(k);
     }
-    keep = dump(keys);
+    keep = crm_json_dump(keys);
     json_decref(keys);
     crm_calendar_free(cal);
     rc = forget(x, url, keep, true, err, errlen);
@@ -267,7 +252,7 @@ static char *state_json(const pass *ps, json_t *st)
     char *out;
 
     json_object_set_new(st, "window_end", json_integer((json_int_t)ps->window_end));
-    out = dump(st);
+    out = crm_json_dump(st);
     json_decref(st);
     return out;
 }

@@ -12,6 +12,7 @@
 
 #include "db.h"
 #include "imap_sync.h"
+#include "json_util.h"
 #include "log.h"
 #include "pipeline.h"
 #include "source_sync.h"
@@ -45,7 +46,7 @@ void crm_imap_settings_clear(crm_imap_settings *s)
 char *crm_imap_settings_json(const crm_imap_settings *s)
 {
     json_t *o = json_object(), *f = json_array();
-    char *out, *copy;
+    char *out;
 
     json_object_set_new(o, "host", json_string(s->host));
     json_object_set_new(o, "port", json_integer(s->port));
@@ -60,18 +61,9 @@ char *crm_imap_settings_json(const crm_imap_settings *s)
     json_object_set_new(o, "since", json_integer(s->since));
     if (s->ca_file != NULL)
         json_object_set_new(o, "ca_file", json_string(s->ca_file));
-    out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    out = crm_json_dump(o);
     json_decref(o);
-    copy = g_strdup(out);
-    free(out);
-    return copy;
-}
-
-static char *json_str(json_t *o, const char *key)
-{
-    const char *v = json_string_value(json_object_get(o, key));
-
-    return v != NULL && *v ? g_strdup(v) : NULL;
+    return out;
 }
 
 int crm_imap_settings_parse(const char *json, crm_imap_settings *s, char *err, size_t errlen)
@@ -85,11 +77,11 @@ int crm_imap_settings_parse(const char *json, crm_imap_settings *s, char *err, s
         json_decref(o);
         return crm_err_set(err, errlen, "source settings are not a JSON object: %s", je.text);
     }
-    s->host = json_str(o, "host");
-    s->user = json_str(o, "user");
-    s->owner = json_str(o, "owner");
-    s->secret_file = json_str(o, "secret_file");
-    s->ca_file = json_str(o, "ca_file");
+    s->host = crm_json_member(o, "host");
+    s->user = crm_json_member(o, "user");
+    s->owner = crm_json_member(o, "owner");
+    s->secret_file = crm_json_member(o, "secret_file");
+    s->ca_file = crm_json_member(o, "ca_file");
     s->port = (unsigned)json_integer_value(json_object_get(o, "port"));
     s->since = json_integer_value(json_object_get(o, "since"));
     sec = json_string_value(json_object_get(o, "security"));

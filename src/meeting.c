@@ -12,27 +12,13 @@
 #include <glib.h>
 #include <jansson.h>
 
+#include "json_util.h"
 #include "matcher.h"
 #include "meeting.h"
 #include "pipeline.h"
 
 /* A meeting further ahead than this is a broken date, not a plan. */
 #define MAX_MEETING_AHEAD	(2 * 366 * 86400)
-
-static json_t *jstr(const char *s)
-{
-    json_t *j;
-
-    if (s == NULL)
-        return json_null();
-    j = json_string(s);
-    if (j == NULL) {
-        char *fixed = g_utf8_make_valid(s, -1);
-        j = json_string(fixed);
-        g_free(fixed);
-    }
-    return j != NULL ? j : json_null();
-}
 
 static void iso_utc(int64_t t, char out[32])
 {
@@ -147,11 +133,11 @@ static json_t *people_json(const crm_cal_event *ev)
     for (size_t i = 0; i < ev->n_attendees; i++) {
         const crm_cal_attendee *at = &ev->attendees[i];
         json_t *o = json_object();
-        json_object_set_new(o, "email", jstr(at->email));
-        json_object_set_new(o, "name", jstr(at->name));
-        json_object_set_new(o, "partstat", jstr(at->partstat));
-        json_object_set_new(o, "role", jstr(at->role));
-        json_object_set_new(o, "cutype", jstr(at->cutype));
+        json_object_set_new(o, "email", crm_json_string(at->email));
+        json_object_set_new(o, "name", crm_json_string(at->name));
+        json_object_set_new(o, "partstat", crm_json_string(at->partstat));
+        json_object_set_new(o, "role", crm_json_string(at->role));
+        json_object_set_new(o, "cutype", crm_json_string(at->cutype));
         json_array_append_new(a, o);
     }
     return a;
@@ -164,8 +150,8 @@ static json_t *organizer_json(const crm_cal_event *ev)
     if (ev->organizer_email == NULL && ev->organizer_name == NULL)
         return json_null();
     o = json_object();
-    json_object_set_new(o, "email", jstr(ev->organizer_email));
-    json_object_set_new(o, "name", jstr(ev->organizer_name));
+    json_object_set_new(o, "email", crm_json_string(ev->organizer_email));
+    json_object_set_new(o, "name", crm_json_string(ev->organizer_name));
     return o;
 }
 
@@ -177,13 +163,13 @@ static char *fingerprint(const crm_cal_event *ev, const char *content)
     json_t *o = json_object();
     char *dump, *hex;
 
-    json_object_set_new(o, "content", jstr(content));
+    json_object_set_new(o, "content", crm_json_string(content));
     json_object_set_new(o, "start", json_integer((json_int_t)ev->start));
     json_object_set_new(o, "end", json_integer((json_int_t)ev->end));
     json_object_set_new(o, "all_day", json_boolean(ev->all_day));
-    json_object_set_new(o, "status", jstr(ev->status));
+    json_object_set_new(o, "status", crm_json_string(ev->status));
     json_object_set_new(o, "cancelled", json_boolean(ev->cancelled));
-    json_object_set_new(o, "conference_url", jstr(ev->conference_url));
+    json_object_set_new(o, "conference_url", crm_json_string(ev->conference_url));
     json_object_set_new(o, "organizer", organizer_json(ev));
     json_object_set_new(o, "attendees", people_json(ev));
     dump = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
@@ -201,7 +187,7 @@ static char *metadata_json(const char *source, const crm_calendar *cal, const cr
     char at[32];
     char *out;
 
-    json_object_set_new(o, "uid", jstr(ev->uid));
+    json_object_set_new(o, "uid", crm_json_string(ev->uid));
     if (ev->has_recurrence_id) {
         iso_utc(ev->recurrence_id, at);
         json_object_set_new(o, "recurrence_id", json_string(at));
@@ -209,7 +195,7 @@ static char *metadata_json(const char *source, const crm_calendar *cal, const cr
         json_object_set_new(o, "recurrence_id", json_null());
     }
     json_object_set_new(o, "sequence", json_integer(ev->sequence));
-    json_object_set_new(o, "summary", jstr(ev->summary));
+    json_object_set_new(o, "summary", crm_json_string(ev->summary));
     iso_utc(ev->start, at);
     json_object_set_new(o, "start", json_string(at));
     iso_utc(ev->end, at);
@@ -219,12 +205,12 @@ static char *metadata_json(const char *source, const crm_calendar *cal, const cr
         json_object_set_new(o, "floating", json_true());
     if (ev->tz_unknown)
         json_object_set_new(o, "tz_unknown", json_true());
-    json_object_set_new(o, "tzid", jstr(ev->tzid));
-    json_object_set_new(o, "location", jstr(ev->location));
-    json_object_set_new(o, "status", jstr(ev->status));
+    json_object_set_new(o, "tzid", crm_json_string(ev->tzid));
+    json_object_set_new(o, "location", crm_json_string(ev->location));
+    json_object_set_new(o, "status", crm_json_string(ev->status));
     json_object_set_new(o, "cancelled", json_boolean(ev->cancelled));
-    json_object_set_new(o, "method", jstr(ev->method));
-    json_object_set_new(o, "conference_url", jstr(ev->conference_url));
+    json_object_set_new(o, "method", crm_json_string(ev->method));
+    json_object_set_new(o, "conference_url", crm_json_string(ev->conference_url));
     json_object_set_new(o, "organizer", organizer_json(ev));
     json_object_set_new(o, "attendees", people_json(ev));
     if (ev->attendees_truncated)
@@ -233,18 +219,18 @@ static char *metadata_json(const char *source, const crm_calendar *cal, const cr
         json_object_set_new(o, "text_truncated", json_true());
     json_object_set_new(o, "direction", json_string(crm_direction_name(m->direction)));
     json_object_set_new(o, "date_source", json_string(date_source));
-    json_object_set_new(o, "prodid", jstr(cal->prodid));
-    json_object_set_new(o, "source", jstr(source));
-    json_object_set_new(o, "source_ref", jstr(ref));
+    json_object_set_new(o, "prodid", crm_json_string(cal->prodid));
+    json_object_set_new(o, "source", crm_json_string(source));
+    json_object_set_new(o, "source_ref", crm_json_string(ref));
     /* the CalDAV resource the meeting came from: when the resource is
      * deleted or stops holding an occurrence, the source marks it
      * cancelled by this (sql/008_caldav.sql) */
     if (source != NULL && strcmp(source, "caldav") == 0)
-        json_object_set_new(o, "caldav_href", jstr(ref));
+        json_object_set_new(o, "caldav_href", crm_json_string(ref));
     if (mail != NULL) {
         json_t *v = json_object();
-        json_object_set_new(v, "message_id", jstr(mail->message_id));
-        json_object_set_new(v, "subject", jstr(mail->subject));
+        json_object_set_new(v, "message_id", crm_json_string(mail->message_id));
+        json_object_set_new(v, "subject", crm_json_string(mail->subject));
         json_object_set_new(o, "invitation_mail", v);
     }
     out = json_dumps(o, JSON_COMPACT);

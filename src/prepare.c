@@ -14,26 +14,10 @@
 
 #include "blobstore.h"
 #include "forward.h"
+#include "json_util.h"
 #include "matcher.h"
 #include "pipeline.h"
 #include "prepare.h"
-
-/* A JSON string, or null. The parser promises valid UTF-8; should a
- * string still be refused, it is repaired rather than lost. */
-static json_t *jstr(const char *s)
-{
-    json_t *j;
-
-    if (s == NULL)
-        return json_null();
-    j = json_string(s);
-    if (j == NULL) {
-        char *fixed = g_utf8_make_valid(s, -1);
-        j = json_string(fixed);
-        g_free(fixed);
-    }
-    return j != NULL ? j : json_null();
-}
 
 static json_t *address_array(const crm_address_list *list)
 {
@@ -41,8 +25,8 @@ static json_t *address_array(const crm_address_list *list)
 
     for (size_t i = 0; i < list->count; i++) {
         json_t *o = json_object();
-        json_object_set_new(o, "email", jstr(list->items[i].email));
-        json_object_set_new(o, "name", jstr(list->items[i].name));
+        json_object_set_new(o, "email", crm_json_string(list->items[i].email));
+        json_object_set_new(o, "name", crm_json_string(list->items[i].name));
         json_array_append_new(a, o);
     }
     return a;
@@ -60,15 +44,15 @@ char *crm_prepare_parties_json(const crm_match *m, const char *acting_user)
         const crm_party *pt = &m->parties[i];
         json_t *o = json_object();
 
-        json_object_set_new(o, "email", jstr(pt->email));
-        json_object_set_new(o, "display_name", jstr(pt->display_name));
-        json_object_set_new(o, "first_name", jstr(pt->first_name));
-        json_object_set_new(o, "last_name", jstr(pt->last_name));
+        json_object_set_new(o, "email", crm_json_string(pt->email));
+        json_object_set_new(o, "display_name", crm_json_string(pt->display_name));
+        json_object_set_new(o, "first_name", crm_json_string(pt->first_name));
+        json_object_set_new(o, "last_name", crm_json_string(pt->last_name));
         json_object_set_new(o, "role", json_string(crm_role_name(pt->role)));
-        json_object_set_new(o, "user_id", jstr(pt->user_id));
+        json_object_set_new(o, "user_id", crm_json_string(pt->user_id));
         json_object_set_new(o, "internal", json_boolean(pt->internal));
-        json_object_set_new(o, "account_domain", jstr(pt->account_domain));
-        json_object_set_new(o, "account_name", jstr(pt->account_name));
+        json_object_set_new(o, "account_domain", crm_json_string(pt->account_domain));
+        json_object_set_new(o, "account_name", crm_json_string(pt->account_name));
         json_object_set_new(o, "primary", json_boolean(pt->primary));
         json_object_set_new(o, "acting_user", json_boolean(pt->acting_user));
         json_array_append_new(a, o);
@@ -78,7 +62,7 @@ char *crm_prepare_parties_json(const crm_match *m, const char *acting_user)
         json_t *o = json_object();
         json_object_set_new(o, "acting_only", json_true());
         json_object_set_new(o, "acting_user", json_true());
-        json_object_set_new(o, "user_id", jstr(acting_user));
+        json_object_set_new(o, "user_id", crm_json_string(acting_user));
         json_array_append_new(a, o);
     }
     out = json_dumps(a, JSON_COMPACT);
@@ -119,15 +103,15 @@ static int write_attachments(const char *storage_dir, const crm_workspace *ws,
             return -1;
         }
         d = json_object();
-        json_object_set_new(d, "file_name", jstr(a->filename ? a->filename : "attachment"));
-        json_object_set_new(d, "file_path", jstr(path));
-        json_object_set_new(d, "mime_type", jstr(a->content_type));
+        json_object_set_new(d, "file_name", crm_json_string(a->filename ? a->filename : "attachment"));
+        json_object_set_new(d, "file_path", crm_json_string(path));
+        json_object_set_new(d, "mime_type", crm_json_string(a->content_type));
         json_object_set_new(d, "size", json_integer((json_int_t)a->size));
         json_array_append_new(docs, d);
 
         m = json_object();
-        json_object_set_new(m, "file_name", jstr(a->filename));
-        json_object_set_new(m, "mime_type", jstr(a->content_type));
+        json_object_set_new(m, "file_name", crm_json_string(a->filename));
+        json_object_set_new(m, "mime_type", crm_json_string(a->content_type));
         json_object_set_new(m, "size", json_integer((json_int_t)a->size));
         json_object_set_new(m, "sha256", json_string(a->sha256_hex));
         json_array_append_new(meta_list, m);
@@ -152,11 +136,11 @@ static char *metadata_json(const char *source, const crm_message *msg, const crm
     char *out;
 
     for (size_t i = 0; i < msg->n_references; i++)
-        json_array_append_new(refs, jstr(msg->references[i]));
-    json_object_set_new(o, "message_id", jstr(msg->message_id));
-    json_object_set_new(o, "in_reply_to", jstr(msg->in_reply_to));
+        json_array_append_new(refs, crm_json_string(msg->references[i]));
+    json_object_set_new(o, "message_id", crm_json_string(msg->message_id));
+    json_object_set_new(o, "in_reply_to", crm_json_string(msg->in_reply_to));
     json_object_set_new(o, "references", refs);
-    json_object_set_new(o, "subject", jstr(msg->subject));
+    json_object_set_new(o, "subject", crm_json_string(msg->subject));
     json_object_set_new(o, "direction", json_string(crm_direction_name(m->direction)));
     json_object_set_new(o, "from", address_array(&msg->from));
     json_object_set_new(o, "to", address_array(&msg->to));
@@ -165,11 +149,11 @@ static char *metadata_json(const char *source, const crm_message *msg, const crm
     json_object_set_new(o, "reply_to", address_array(&msg->reply_to));
     json_object_set_new(o, "attachments", attachments);
     json_object_set_new(o, "date_source", json_string(date_source));
-    json_object_set_new(o, "source", jstr(source));
-    json_object_set_new(o, "source_ref", jstr(ref));
+    json_object_set_new(o, "source", crm_json_string(source));
+    json_object_set_new(o, "source_ref", crm_json_string(ref));
     json_object_set_new(o, "raw_sha256", json_string(msg->raw_sha256_hex));
     if (msg->list_id != NULL)
-        json_object_set_new(o, "list_id", jstr(msg->list_id));
+        json_object_set_new(o, "list_id", crm_json_string(msg->list_id));
     if (msg->body_from_html)
         json_object_set_new(o, "body_from_html", json_true());
     if (msg->body_truncated)
@@ -177,16 +161,16 @@ static char *metadata_json(const char *source, const crm_message *msg, const crm
     if (m->n_invalid > 0) {
         json_t *bad = json_array();
         for (size_t i = 0; i < m->n_invalid; i++)
-            json_array_append_new(bad, jstr(m->invalid[i]));
+            json_array_append_new(bad, crm_json_string(m->invalid[i]));
         json_object_set_new(o, "invalid_addresses", bad);
     }
     if (fw->fwd != NULL) {
         json_t *f = json_object();
-        json_object_set_new(f, "by", jstr(fw->by));
-        json_object_set_new(f, "format", jstr(fw->fwd->format));
-        json_object_set_new(f, "note", jstr(fw->fwd->note));
-        json_object_set_new(f, "message_id", jstr(fw->outer->message_id));
-        json_object_set_new(f, "subject", jstr(fw->outer->subject));
+        json_object_set_new(f, "by", crm_json_string(fw->by));
+        json_object_set_new(f, "format", crm_json_string(fw->fwd->format));
+        json_object_set_new(f, "note", crm_json_string(fw->fwd->note));
+        json_object_set_new(f, "message_id", crm_json_string(fw->outer->message_id));
+        json_object_set_new(f, "subject", crm_json_string(fw->outer->subject));
         json_object_set_new(o, "forwarded", f);
     }
     out = json_dumps(o, JSON_COMPACT);

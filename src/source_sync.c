@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "db.h"
+#include "json_util.h"
 #include "log.h"
 #include "source_sync.h"
 
@@ -113,7 +114,7 @@ void crm_source_outcome(void *session, const char *ref, crm_outcome outcome, con
 static char *take_failures(crm_source_session *s)
 {
     json_t *a = json_array();
-    char *out, *copy;
+    char *out;
 
     for (guint i = 0; i < s->failures->len; i++) {
         char **f = g_strsplit(g_ptr_array_index(s->failures, i), "\t", 2);
@@ -124,11 +125,9 @@ static char *take_failures(crm_source_session *s)
         g_strfreev(f);
     }
     g_ptr_array_set_size(s->failures, 0);
-    out = json_dumps(a, JSON_COMPACT);
+    out = crm_json_dump(a);
     json_decref(a);
-    copy = g_strdup(out != NULL ? out : "[]");
-    free(out);
-    return copy;
+    return out;
 }
 
 int crm_source_advance(crm_source_session *s, crm_pipeline *p, const char *state_json, bool wait,
