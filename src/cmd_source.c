@@ -98,6 +98,22 @@ static int ensure_owner(crm_store *st, const char *workspace, const char *owner)
     return CRM_EXIT_OK;
 }
 
+/* Store the source and print its id; the command's exit status. */
+static int record_source(crm_store *st, const char *workspace, const char *kind,
+                         const char *settings_json)
+{
+    char err[1024];
+    int64_t id = 0;
+    int c = crm_store_source_add(st, workspace, kind, settings_json, &id, err, sizeof err);
+
+    if (c != 0) {
+        crm_die_msg("source add: %s", err);
+        return c == CRM_STORE_NOT_FOUND ? CRM_EXIT_USAGE : CRM_EXIT_FAILED;
+    }
+    printf("%" G_GINT64_FORMAT "\n", id);
+    return CRM_EXIT_OK;
+}
+
 static int add_imap(crm_config *cfg, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -120,8 +136,7 @@ static int add_imap(crm_config *cfg, int argc, char **argv)
     const char *workspace = NULL, *password = NULL, *token = NULL, *folders = "INBOX";
     const char *since = NULL, *ca = NULL, *owner = NULL;
     int modes = 0, c, rc = CRM_EXIT_USAGE;
-    char err[1024], *json = NULL;
-    int64_t id = 0;
+    char *json = NULL;
     crm_store *st = NULL;
 
     optind = 1;
@@ -185,14 +200,7 @@ static int add_imap(crm_config *cfg, int argc, char **argv)
     if (set.owner != NULL && (rc = ensure_owner(st, workspace, set.owner)) != CRM_EXIT_OK)
         goto out;
     json = crm_imap_settings_json(&set);
-    c = crm_store_source_add(st, workspace, "imap", json, &id, err, sizeof err);
-    if (c != 0) {
-        crm_die_msg("source add: %s", err);
-        rc = c == CRM_STORE_NOT_FOUND ? CRM_EXIT_USAGE : CRM_EXIT_FAILED;
-        goto out;
-    }
-    printf("%" G_GINT64_FORMAT "\n", id);
-    rc = CRM_EXIT_OK;
+    rc = record_source(st, workspace, "imap", json);
 out:
     g_free(json);
     crm_imap_settings_clear(&set);
@@ -215,8 +223,7 @@ static int add_caldav(crm_config *cfg, int argc, char **argv)
     crm_caldav_settings set = { 0 };
     const char *workspace = NULL, *password = NULL, *calendars = NULL, *ca = NULL;
     int c, rc = CRM_EXIT_USAGE;
-    char err[1024], *json = NULL;
-    int64_t id = 0;
+    char *json = NULL;
     crm_store *st = NULL;
 
     optind = 1;
@@ -275,14 +282,7 @@ static int add_caldav(crm_config *cfg, int argc, char **argv)
     if (st == NULL)
         goto out;
     json = crm_caldav_settings_json(&set);
-    c = crm_store_source_add(st, workspace, "caldav", json, &id, err, sizeof err);
-    if (c != 0) {
-        crm_die_msg("source add: %s", err);
-        rc = c == CRM_STORE_NOT_FOUND ? CRM_EXIT_USAGE : CRM_EXIT_FAILED;
-        goto out;
-    }
-    printf("%" G_GINT64_FORMAT "\n", id);
-    rc = CRM_EXIT_OK;
+    rc = record_source(st, workspace, "caldav", json);
 out:
     g_free(json);
     crm_caldav_settings_clear(&set);
