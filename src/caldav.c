@@ -340,6 +340,32 @@ static unsigned count_responses(const xmlNode *root)
     return n;
 }
 
+/* The document of a 207 Multi-Status answer: any other status is the
+ * server's error; unreadable XML, or (many != NULL) more responses than
+ * max_resources, an error of ours. NULL with err set and r cleared. */
+static xmlDoc *multistatus_doc(const crm_caldav *dav, response *r, const char *what,
+                               const char *url, const char *many, char *err, size_t errlen)
+{
+    xmlDoc *doc;
+
+    if (!is_multistatus(r)) {
+        status_error(r, what, url, err, errlen);
+        response_clear(r);
+        return NULL;
+    }
+    if ((doc = parse_xml(r, what, err, errlen)) == NULL) {
+        response_clear(r);
+        return NULL;
+    }
+    if (many != NULL && count_responses(xmlDocGetRootElement(doc)) > dav->max_resources) {
+        errf(err, errlen, "%s %s: more than %u %s", what, url, dav->max_resources, many);
+        xmlFreeDoc(doc);
+        response_clear(r);
+        return NULL;
+    }
+    return doc;
+}
+
 /* ---- discovery ------------------------------------------------------- */
 
 static const char propfind_start[] =
@@ -406,16 +432,8 @@ static int probe(crm_caldav *dav, const char *url, char **principal, char **home
 
     if (request(dav, "PROPFIND", url, "0", propfind_start, &r, err, errlen) < 0)
         return -1;
-    if (!is_multistatus(&r)) {
-        int rc = status_error(&r, "PROPFIND", url, err, errlen);
-        response_clear(&r);
-        return rc;
-    }
-    doc = parse_xml(&r, "PROPFIND", err, errlen);
-    if (doc == NULL) {
-        response_clear(&r);
+    if ((doc = multistatus_doc(dav, &r, "PROPFIND", url, NULL, err, errlen)) == NULL)
         return -1;
-    }
     resp = child(xmlDocGetRootElement(doc), NS_DAV, "response");
     if (resp != NULL) {
         if (*principal == NULL)
@@ -454,22 +472,9 @@ static int list_home(crm_caldav *dav, const char *home, GArray *cals, char *err,
 
     if (request(dav, "PROPFIND", home, "1", propfind_home, &r, err, errlen) < 0)
         return -1;
-    if (!is_multistatus(&r)) {
-        int rc = status_error(&r, "PROPFIND", home, err, errlen);
-        response_clear(&r);
-        return rc;
-    }
-    if ((doc = parse_xml(&r, "PROPFIND", err, errlen)) == NULL) {
-        response_clear(&r);
+    if ((doc = multistatus_doc(dav, &r, "PROPFIND", home, "collections", err, errlen)) == NULL)
         return -1;
-    }
     root = xmlDocGetRootElement(doc);
-    if (count_responses(root) > dav->max_resources) {
-        xmlFreeDoc(doc);
-        response_clear(&r);
-        return errf(err, errlen, "PROPFIND %s: more than %u collections", home,
-                    dav->max_resources);
-    }
     for (xmlNode *c = root->children; c != NULL; c = c->next) {
         if (is_el(c, NS_DAV, "response") && is_calendar(c) && holds_events(c))
             calendar_from(&r, c, cals);
@@ -605,21 +610,13 @@ int crm_caldav_sync(crm_caldav *dav, const char *calendar_url, const char *sync_
         g_ptr_array_free(removed, TRUE);
         return rc;
     }
-    if ((doc = parse_xml(&r, "REPORT sync-collection", err, errlen)) == NULL) {
-        response_clear(&r);
+    if ((doc = multistatus_doc(dav, &r, "REPORT sync-collection", calendar_url,
+                               "changes in one answer", err, errlen)) == NULL) {
         g_array_free(changed, TRUE);
         g_ptr_array_free(removed, TRUE);
         return -1;
     }
     root = xmlDocGetRootElement(doc);
-    if (count_responses(root) > dav->max_resources) {
-        xmlFreeDoc(doc);
-        response_clear(&r);
-        g_array_free(changed, TRUE);
-        g_ptr_array_free(removed, TRUE);
-        return errf(err, errlen, "REPORT %s: more than %u changes in one answer", calendar_url,
-                    dav->max_resources);
-    }
     for (xmlNode *c = root->children; c != NULL; c = c->next) {
         char *href;
         long st;
@@ -673,22 +670,10 @@ int crm_caldav_list(crm_caldav *dav, const char *calendar_url, char **ctag,
     *n = 0;
     if (request(dav, "PROPFIND", calendar_url, "1", body, &r, err, errlen) < 0)
         return -1;
-    if (!is_multistatus(&r)) {
-        int rc = status_error(&r, "PROPFIND", calendar_url, err, errlen);
-        response_clear(&r);
-        return rc;
-    }
-    if ((doc = parse_xml(&r, "PROPFIND", err, errlen)) == NULL) {
-        response_clear(&r);
+    if ((doc = multistatus_doc(dav, &r, "PROPFIND", calendar_url, "resources", err,
+                               errlen)) == NULL)
         return -1;
-    }
     root = xmlDocGetRootElement(doc);
-    if (count_responses(root) > dav->max_resources) {
-        xmlFreeDoc(doc);
-        response_clear(&r);
-        return errf(err, errlen, "PROPFIND %s: more than %u resources", calendar_url,
-                    dav->max_resources);
-    }
     list = g_array_new(FALSE, TRUE, sizeof(crm_caldav_item));
     for (xmlNode *c = root->children; c != NULL; c = c->next) {
         if (!is_el(c, NS_DAV, "response"))
@@ -733,15 +718,9 @@ static int multiget_batch(crm_caldav *dav, const char *calendar_url, const char 
     g_string_free(b, TRUE);
     if (rc < 0)
         return -1;
-    if (!is_multistatus(&r)) {
-        rc = status_error(&r, "REPORT calendar-multiget", calendar_url, err, errlen);
-        response_clear(&r);
-        return rc;
-    }
-    if ((doc = parse_xml(&r, "REPORT calendar-multiget", err, errlen)) == NULL) {
-        response_clear(&r);
+    if ((doc = multistatus_doc(dav, &r, "REPORT calendar-multiget", calendar_url, NULL, err,
+                               errlen)) == NULL)
         return -1;
-    }
     for (xmlNode *c = xmlDocGetRootElement(doc)->children; c != NULL; c = c->next) {
         crm_caldav_item it = { 0 };
         xmlNode *data;
