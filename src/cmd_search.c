@@ -72,20 +72,6 @@ static char *snippet(const char *text)
     return g_string_free(s, FALSE);
 }
 
-static char *vector_text(const float *v, unsigned dim)
-{
-    GString *s = g_string_new("[");
-    char num[G_ASCII_DTOSTR_BUF_SIZE];
-
-    for (unsigned d = 0; d < dim; d++) {
-        if (d)
-            g_string_append_c(s, ',');
-        g_string_append(s, g_ascii_formatd(num, sizeof num, "%.8g", v[d]));
-    }
-    g_string_append_c(s, ']');
-    return g_string_free(s, FALSE);
-}
-
 /* Embed the query: pgvector text in *vec, or -1 with why. */
 static int embed_query(const crm_config *cfg, const char *query, char **vec, char *err,
                        size_t errlen)
@@ -113,7 +99,7 @@ static int embed_query(const crm_config *cfg, const char *query, char **vec, cha
     texts[0] = cut;
     st = crm_voyage_embed(v, texts, 1, "query", out, NULL, err, errlen);
     if (st == CRM_VOYAGE_OK)
-        *vec = vector_text(out, cfg->embedding_dimension);
+        *vec = crm_embed_vector_text(out, cfg->embedding_dimension);
     crm_voyage_free(v);
     memset(key, 0, strlen(key));
     g_free(key);

@@ -136,22 +136,6 @@ static void on_retry(void *p, const char *why, unsigned delay_ms)
         crm_log(CRM_LOG_WARN, "embed: worker %s: %s", t->id, err);
 }
 
-/* "[x,y,...]" for pgvector. */
-static char *vector_text(const float *v, unsigned dim)
-{
-    GString *s = g_string_sized_new((gsize)dim * 12 + 2);
-    char num[G_ASCII_DTOSTR_BUF_SIZE];
-
-    g_string_append_c(s, '[');
-    for (unsigned d = 0; d < dim; d++) {
-        if (d)
-            g_string_append_c(s, ',');
-        g_string_append(s, g_ascii_formatd(num, sizeof num, "%.8g", v[d]));
-    }
-    g_string_append_c(s, ']');
-    return g_string_free(s, FALSE);
-}
-
 static void release(thread_ctx *t, crm_embed_store *es, const item *items, size_t n,
                     const char *reason, bool final, bool refund)
 {
@@ -204,7 +188,7 @@ static group_rc embed_group(thread_ctx *t, crm_embed_store *es, crm_voyage *v,
         t->stats.requests++;
         for (size_t i = 0; i < n; i++) {
             ids[i] = items[i].id;
-            vt[i] = vector_text(vecs + i * s->dimension, s->dimension);
+            vt[i] = crm_embed_vector_text(vecs + i * s->dimension, s->dimension);
             notes[i] = items[i].note;
         }
         if (crm_embed_store_finish(es, t->id, ids, vt, notes, n, &done, err, sizeof err) < 0) {

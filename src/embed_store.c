@@ -106,6 +106,21 @@ bool crm_embed_store_broken(crm_embed_store *es)
     return PQstatus(es->conn) != CONNECTION_OK;
 }
 
+char *crm_embed_vector_text(const float *v, unsigned dim)
+{
+    GString *s = g_string_sized_new((gsize)dim * 12 + 2);
+    char num[G_ASCII_DTOSTR_BUF_SIZE];
+
+    g_string_append_c(s, '[');
+    for (unsigned d = 0; d < dim; d++) {
+        if (d)
+            g_string_append_c(s, ',');
+        g_string_append(s, g_ascii_formatd(num, sizeof num, "%.8g", v[d]));
+    }
+    g_string_append_c(s, ']');
+    return g_string_free(s, FALSE);
+}
+
 static PGresult *run(crm_embed_store *es, const char *name, int n, const char *const *params)
 {
     return PQexecPrepared(es->conn, name, n, params, NULL, NULL, 0);

@@ -36,6 +36,9 @@ void crm_embed_store_close(crm_embed_store *es);
 /* True when the last failure was the connection, not the statement. */
 bool crm_embed_store_broken(crm_embed_store *es);
 
+/* "[x,y,...]": a vector as pgvector reads it; g_free() it. */
+char *crm_embed_vector_text(const float *v, unsigned dim);
+
 /* 0 when table.column is vector(dimension); 1 when it is not, with
  * what it is in err; -1 on a database error. */
 int crm_embed_store_check_dimension(crm_embed_store *es, const char *table, const char *column,
