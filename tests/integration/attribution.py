@@ -92,14 +92,19 @@ def ws_clause(ws):
     return "(SELECT id FROM workspaces WHERE name = %s)" % q(ws)
 
 
-def contacts_of(ws):
-    """{email: sorted list of the domains its account owns, or None (B2C)}"""
-    rows = sql_json("""
+def contacts_query(ws):
+    return """
         SELECT coalesce(json_agg(json_build_object('email', lower(c.email),
                'account', c.account_id,
                'domains', (SELECT json_agg(d.domain ORDER BY d.domain) FROM account_domains d
                             WHERE d.account_id = c.account_id))), '[]'::json)
-          FROM contacts c WHERE c.workspace_id = %s""" % ws_clause(ws)) or []
+          FROM contacts c WHERE c.workspace_id = %s""" % ws_clause(ws)
+
+
+def contacts_of(ws, rows=None):
+    """{email: sorted list of the domains its account owns, or None (B2C)}"""
+    if rows is None:
+        rows = sql_json(contacts_query(ws)) or []
     out = {}
     for r in rows:
         if r["account"] is None:
@@ -109,14 +114,22 @@ def contacts_of(ws):
     return out
 
 
-def interactions_of(ws, key):
+def snapshot(ws, key):
+    """(contacts, interactions of the item) in one round trip: psql is
+    the slow part of this test."""
+    both = sql_json("SELECT json_build_object('c', (%s), 'i', (%s))"
+                    % (contacts_query(ws), interactions_query(ws, key)))
+    return contacts_of(ws, both["c"] or []), both["i"] or []
+
+
+def interactions_query(ws, key):
     kind, value = key
     if kind == "mid":
         where = ("i.type = 'email' AND (i.metadata->>'message_id' = %s"
                  " OR i.metadata->'forwarded'->>'message_id' = %s)" % (q(value), q(value)))
     else:
         where = "i.type = 'meeting' AND i.metadata->>'uid' = %s" % q(value)
-    return sql_json("""
+    return """
         SELECT coalesce(json_agg(json_build_object(
                'direction', i.metadata->>'direction',
                'user', (SELECT lower(u.email) FROM users u WHERE u.id = i.user_id),
@@ -129,7 +142,7 @@ def interactions_of(ws, key):
                                        'user', (SELECT lower(u.email) FROM users u WHERE u.id = p.user_id)))
                                   FROM interaction_participants p WHERE p.interaction_id = i.id))
                ORDER BY i.interacted_at), '[]'::json)
-          FROM interactions i WHERE i.workspace_id = %s AND %s""" % (ws_clause(ws), where)) or []
+          FROM interactions i WHERE i.workspace_id = %s AND %s""" % (ws_clause(ws), where)
 
 
 def meetings_with_uid(ws, uid):
@@ -310,6 +323,7 @@ def ratio(a, b):
 def cmd_run(base, rows):
     expected_contacts = {}	# (ws, email) -> domain or 'b2c'
     scenarios = []
+    known = {}			# ws -> its contacts after the last item
     for row in rows:
         ws = row["scenario"]
         if ws not in scenarios:
@@ -318,24 +332,27 @@ def cmd_run(base, rows):
             continue
         if row["entry"] == "setup":
             run_command(row)
+            known.pop(ws, None)
             continue
         for e, a in creates_of(row).items():
             expected_contacts[(ws, e)] = a
         key = item_key(base, row["path"])
-        before = contacts_of(ws)
+        if ws not in known:
+            known[ws] = contacts_of(ws)
+        before = known[ws]
         if row["entry"].startswith("dropbox:"):
             replies = run_dropbox(base, row)
-            rows_now = interactions_of(ws, key)
+            after, rows_now = snapshot(ws, key)
             state = {"outcome": outcome_of_dropbox(replies, rows_now),
                      "said": "SMTP: " + (" / ".join(replies[-2:]) if replies else "no reply"),
                      "output": "\n".join(replies)}
         else:
             rc, counts, said, output = run_ingest(base, row)
-            rows_now = interactions_of(ws, key)
+            after, rows_now = snapshot(ws, key)
             state = {"outcome": outcome_of_ingest(rc, counts, rows_now),
                      "said": "exit %d: %s" % (rc, said[:240].replace("\n", " ")), "output": output}
         state["interactions"] = rows_now
-        after = contacts_of(ws)
+        known[ws] = after
         diffs = compare_item(base, row, before, after, state)
         what = "%s %s (%s): %s" % (row["item"], row["path"], row["entry"].split(":")[0], row["outcome"])
         if row["outcome"] == "kept":
