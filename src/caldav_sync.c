@@ -532,6 +532,7 @@ static void new_pipeline(sync_ctx *x)
         .source = "caldav", .create_accounts = x->s.cfg->create_accounts,
         .limits = x->s.cfg->limits, .storage_dir = x->s.cfg->storage_dir,
         .batch_size = MIN(x->s.cfg->batch_size, (unsigned)BATCH_ROWS),
+        .contacts = x->s.contacts,
     };
 
     crm_cal_limits_default(&x->lim);

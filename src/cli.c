@@ -74,3 +74,31 @@ GPtrArray *cli_workspace_summaries(const crm_config *cfg, const char *command)
     crm_store_close(st);
     return list;
 }
+
+bool cli_workspace_subcommand(int argc, char **argv, const char *const *subs, int want_arg,
+                              const char **sub, const char **workspace, const char **arg)
+{
+    *sub = *workspace = *arg = NULL;
+    if (argc < 2)
+        return false;
+    for (size_t i = 0; subs[i] != NULL && *sub == NULL; i++)
+        if (strcmp(argv[1], subs[i]) == 0)
+            *sub = subs[i];
+    if (*sub == NULL)
+        return false;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--workspace") == 0 && i + 1 < argc && *workspace == NULL)
+            *workspace = argv[++i];
+        else if (strncmp(argv[i], "--workspace=", 12) == 0 && *workspace == NULL)
+            *workspace = argv[i] + 12;
+        else if (argv[i][0] != '-' && *arg == NULL)
+            *arg = argv[i];
+        else
+            return false;
+    }
+    /* want_arg: the subcommands that take one argument (a bit per sub) */
+    for (int i = 0; subs[i] != NULL; i++)
+        if (*sub == subs[i] && ((want_arg >> i) & 1) != (*arg != NULL))
+            return false;
+    return *workspace != NULL && **workspace != '\0';
+}

@@ -16,9 +16,11 @@
 #include "commands.h"
 #include "ingest.h"
 #include "log.h"
+#include "matcher.h"
 
 static const char usage[] =
-    "usage: crmgate ingest --workspace NAME [--calendar-from DATE] [--calendar-to DATE] PATH...\n"
+    "usage: crmgate ingest --workspace NAME [--contacts POLICY]\n"
+    "                      [--calendar-from DATE] [--calendar-to DATE] PATH...\n"
     "Import mail and meetings: each PATH is an .eml file, an mbox file, a\n"
     "Maildir, an iCalendar (.ics) file, or a folder of such files, told apart\n"
     "by content. Mail already stored is counted as a duplicate; auto-replies\n"
@@ -26,6 +28,9 @@ static const char usage[] =
     "recurring meetings are expanded from --calendar-from to --calendar-to\n"
     "(YYYY-MM-DD, UTC; default 90 days ago to 30 days ahead). A meeting\n"
     "changed since (higher SEQUENCE, or new content) updates its interaction.\n"
+    "--contacts: who becomes a new contact: sent_and_received (default),\n"
+    "sent (only people a user wrote to or invited) or none; existing\n"
+    "contacts are always linked.\n"
     "Exit status: 0 all stored, 1 some messages failed (the rest are\n"
     "stored), 2 usage or configuration error.\n";
 
@@ -40,7 +45,11 @@ static void on_outcome(void *ctx, const char *ref, crm_outcome outcome, const ch
     switch (outcome) {
     case CRM_OUTCOME_INGESTED: c->ingested++; break;
     case CRM_OUTCOME_DUPLICATE: c->duplicates++; break;
-    case CRM_OUTCOME_SKIPPED: c->skipped++; break;
+    case CRM_OUTCOME_SKIPPED:
+        c->skipped++;
+        /* not an error, but the user chose these files: say why */
+        crm_log(CRM_LOG_INFO, "ingest: %s: skipped: %s", ref, reason ? reason : "not logged");
+        break;
     case CRM_OUTCOME_FAILED:
         c->failed++;
         crm_die_msg("ingest: %s: %s", ref, reason ? reason : "failed");
@@ -71,9 +80,11 @@ int cmd_ingest(crm_config *cfg, int argc, char **argv)
         { "workspace", required_argument, NULL, 'w' },
         { "calendar-from", required_argument, NULL, 'F' },
         { "calendar-to", required_argument, NULL, 'T' },
+        { "contacts", required_argument, NULL, 'K' },
         { NULL, 0, NULL, 0 }
     };
     int64_t cal_from = 0, cal_to = 0;
+    crm_contact_policy contacts = CRM_CONTACTS_SENT_AND_RECEIVED;
     const char *wsname = NULL;
     char err[2048];
     counts n = { 0 };
@@ -93,6 +104,12 @@ int cmd_ingest(crm_config *cfg, int argc, char **argv)
         case 'T':
             if (!parse_day(optarg, c == 'F' ? &cal_from : &cal_to)) {
                 crm_die_msg("ingest: %s: not a date (YYYY-MM-DD)", optarg);
+                return CRM_EXIT_USAGE;
+            }
+            break;
+        case 'K':
+            if (!crm_contact_policy_parse(optarg, &contacts)) {
+                crm_die_msg("ingest: --contacts %s: not none, sent or sent_and_received", optarg);
                 return CRM_EXIT_USAGE;
             }
             break;
@@ -124,7 +141,7 @@ int cmd_ingest(crm_config *cfg, int argc, char **argv)
     popts = (crm_pipeline_opts){
         .source = "file", .create_accounts = cfg->create_accounts,
         .limits = cfg->limits, .storage_dir = cfg->storage_dir,
-        .batch_size = cfg->batch_size,
+        .batch_size = cfg->batch_size, .contacts = contacts,
     };
     crm_cal_limits_default(&popts.cal_limits);
     popts.cal_limits.window_start = cal_from;

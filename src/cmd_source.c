@@ -14,10 +14,12 @@
 #include <time.h>
 #include <unistd.h>
 #include <glib.h>
+#include <jansson.h>
 
 #include "caldav_sync.h"
 #include "commands.h"
 #include "imap_sync.h"
+#include "json_util.h"
 #include "log.h"
 #include "matcher.h"
 
@@ -26,10 +28,10 @@ static const char usage[] =
     "                         [--tls|--starttls|--plain-insecure] --user U\n"
     "                         (--password-file F | --oauth2-token-file F)\n"
     "                         [--folders INBOX,Sent] [--since YYYY-MM-DD]\n"
-    "                         [--ca-file PEM] [--owner EMAIL]\n"
+    "                         [--ca-file PEM] [--owner EMAIL] [--contacts POLICY]\n"
     "       crmgate source add caldav --workspace NAME --url URL --user U\n"
     "                         --password-file F [--calendars NAME,NAME]\n"
-    "                         [--ca-file PEM]\n"
+    "                         [--ca-file PEM] [--contacts POLICY]\n"
     "       crmgate source list\n"
     "       crmgate source remove ID\n"
     "A connected mailbox is synced by \"crmgate serve\". The password or\n"
@@ -40,7 +42,10 @@ static const char usage[] =
     "an address) becomes a user of the workspace if not one already.\n"
     "A CalDAV account's calendars (all of them, or those --calendars names by\n"
     "display name or URL segment) are found from --url (server, principal or\n"
-    "calendar) and synced as meetings.\n";
+    "calendar) and synced as meetings.\n"
+    "--contacts says who becomes a new contact: sent_and_received (the\n"
+    "default: everyone the mail or meetings name), sent (only people a user\n"
+    "wrote to or invited) or none; existing contacts are always linked.\n";
 
 /* An absolute path to a readable file, or NULL after saying why. */
 static char *readable_file(const char *what, const char *path)
@@ -98,13 +103,30 @@ static int ensure_owner(crm_store *st, const char *workspace, const char *owner)
     return CRM_EXIT_OK;
 }
 
+/* --contacts NAME into *out, or false after saying why. */
+static bool contacts_option(const char *name, crm_contact_policy *out)
+{
+    if (crm_contact_policy_parse(name, out))
+        return true;
+    crm_die_msg("source add: --contacts %s: not none, sent or sent_and_received", name);
+    return false;
+}
+
 /* Store the source and print its id; the command's exit status. */
 static int record_source(crm_store *st, const char *workspace, const char *kind,
-                         const char *settings_json)
+                         const char *settings_json, crm_contact_policy contacts)
 {
     char err[1024];
     int64_t id = 0;
-    int c = crm_store_source_add(st, workspace, kind, settings_json, &id, err, sizeof err);
+    json_t *o = json_loads(settings_json, 0, NULL);
+    char *json;
+    int c;
+
+    json_object_set_new(o, "contacts", json_string(crm_contact_policy_name(contacts)));
+    json = crm_json_dump(o);
+    json_decref(o);
+    c = crm_store_source_add(st, workspace, kind, json, &id, err, sizeof err);
+    g_free(json);
 
     if (c != 0) {
         crm_die_msg("source add: %s", err);
@@ -130,12 +152,14 @@ static int add_imap(crm_config *cfg, int argc, char **argv)
         { "since", required_argument, NULL, 's' },
         { "ca-file", required_argument, NULL, 'c' },
         { "owner", required_argument, NULL, 'O' },
+        { "contacts", required_argument, NULL, 'K' },
         { NULL, 0, NULL, 0 }
     };
     crm_imap_settings set = { .security = CRM_IMAP_TLS };
     const char *workspace = NULL, *password = NULL, *token = NULL, *folders = "INBOX";
     const char *since = NULL, *ca = NULL, *owner = NULL;
     int modes = 0, c, rc = CRM_EXIT_USAGE;
+    crm_contact_policy contacts = CRM_CONTACTS_SENT_AND_RECEIVED;
     char *json = NULL;
     crm_store *st = NULL;
 
@@ -164,6 +188,7 @@ static int add_imap(crm_config *cfg, int argc, char **argv)
         case 's': since = optarg; break;
         case 'c': ca = optarg; break;
         case 'O': owner = optarg; break;
+        case 'K': if (!contacts_option(optarg, &contacts)) goto out; break;
         default: goto out;
         }
     }
@@ -200,7 +225,7 @@ static int add_imap(crm_config *cfg, int argc, char **argv)
     if (set.owner != NULL && (rc = ensure_owner(st, workspace, set.owner)) != CRM_EXIT_OK)
         goto out;
     json = crm_imap_settings_json(&set);
-    rc = record_source(st, workspace, "imap", json);
+    rc = record_source(st, workspace, "imap", json, contacts);
 out:
     g_free(json);
     crm_imap_settings_clear(&set);
@@ -218,11 +243,13 @@ static int add_caldav(crm_config *cfg, int argc, char **argv)
         { "password-file", required_argument, NULL, 'f' },
         { "calendars", required_argument, NULL, 'C' },
         { "ca-file", required_argument, NULL, 'c' },
+        { "contacts", required_argument, NULL, 'K' },
         { NULL, 0, NULL, 0 }
     };
     crm_caldav_settings set = { 0 };
     const char *workspace = NULL, *password = NULL, *calendars = NULL, *ca = NULL;
     int c, rc = CRM_EXIT_USAGE;
+    crm_contact_policy contacts = CRM_CONTACTS_SENT_AND_RECEIVED;
     char *json = NULL;
     crm_store *st = NULL;
 
@@ -235,6 +262,7 @@ static int add_caldav(crm_config *cfg, int argc, char **argv)
         case 'f': password = optarg; break;
         case 'C': calendars = optarg; break;
         case 'c': ca = optarg; break;
+        case 'K': if (!contacts_option(optarg, &contacts)) goto out; break;
         default: goto out;
         }
     }
@@ -282,7 +310,7 @@ static int add_caldav(crm_config *cfg, int argc, char **argv)
     if (st == NULL)
         goto out;
     json = crm_caldav_settings_json(&set);
-    rc = record_source(st, workspace, "caldav", json);
+    rc = record_source(st, workspace, "caldav", json, contacts);
 out:
     g_free(json);
     crm_caldav_settings_clear(&set);

@@ -30,6 +30,9 @@ int cmd_serve(crm_config *cfg, int argc, char **argv);
 int cmd_source(crm_config *cfg, int argc, char **argv);
 int cmd_embed(crm_config *cfg, int argc, char **argv);
 int cmd_search(crm_config *cfg, int argc, char **argv);
+int cmd_blocklist(crm_config *cfg, int argc, char **argv);
+int cmd_freemail(crm_config *cfg, int argc, char **argv);
+int cmd_account(crm_config *cfg, int argc, char **argv);
 
 /* cli.c */
 /* Open the database and the store, printing why not; NULL on failure. */
@@ -40,6 +43,12 @@ bool cli_wants_help(int argc, char **argv, const char *usage);
 int cli_usage(const char *usage);
 /* Load a workspace by name, printing why not. Exit status in *status. */
 crm_workspace *cli_load_workspace(crm_store *st, const char *name, int *status);
+
+/* "SUB --workspace NAME [ARG]": argv[1] one of subs (NULL-ended; *sub
+ * points at the entry); bit i of want_arg set when subs[i] takes the one
+ * argument. False when argv does not read so. */
+bool cli_workspace_subcommand(int argc, char **argv, const char *const *subs, int want_arg,
+                              const char **sub, const char **workspace, const char **arg);
 
 /* Every workspace with its counts (GPtrArray of crm_workspace_summary),
  * or NULL after printing why not. */

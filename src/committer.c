@@ -213,8 +213,14 @@ static void add_invitations(GArray *group, pending *req, size_t w, const crm_wor
                     cal->problems[k]);
         for (size_t k = 0; k < cal->n_events && crm_meeting_invitation_wanted(cal->method); k++) {
             slot s = { req, w, { 0 }, true, crm_meeting_label(&cal->events[k]) };
-            crm_meeting_rows(ws, req->d->source, cal, &cal->events[k], req->d->ref, msg,
-                             req->d->receive_time, &s.rows);
+            /* the dropbox always creates contacts: a rep chose to log it */
+            crm_meeting_rows(ws, req->d->source, CRM_CONTACTS_SENT_AND_RECEIVED, cal,
+                             &cal->events[k], req->d->ref, msg, req->d->receive_time, &s.rows);
+            if (s.rows.skip != NULL) {
+                crm_prepared_clear(&s.rows);
+                g_free(s.label);
+                continue;
+            }
             g_array_append_val(group, s);
         }
         crm_calendar_free(cal);
@@ -291,11 +297,16 @@ static void process(crm_committer *c, GPtrArray *reqs)
                 set_status(req, w, CRM_DELIVERY_SKIPPED, skip);
                 continue;
             }
-            if (crm_prepare_rows(ws, c->storage_dir, d->source, d->msg, d->ref, d->receive_time,
-                                 &s.rows, why, sizeof why) < 0) {
+            if (crm_prepare_rows(ws, c->storage_dir, d->source, CRM_CONTACTS_SENT_AND_RECEIVED,
+                                 d->msg, d->ref, d->receive_time, &s.rows, why, sizeof why) < 0) {
                 /* attachments could not be written: a local fault, retry */
                 crm_log(CRM_LOG_WARN, "%s: %s", d->ref, why);
                 set_status(req, w, CRM_DELIVERY_TEMPFAIL, why);
+                continue;
+            }
+            if (s.rows.skip != NULL) {
+                set_status(req, w, CRM_DELIVERY_SKIPPED, s.rows.skip);
+                crm_prepared_clear(&s.rows);
                 continue;
             }
             group = g_hash_table_lookup(groups, ws->id);

@@ -342,6 +342,7 @@ static int imap_connect(void *ctx)
         .source = "imap", .create_accounts = cfg->create_accounts,
         .limits = cfg->limits, .storage_dir = cfg->storage_dir,
         .batch_size = MIN(cfg->batch_size, (unsigned)CHUNK_UIDS),
+        .contacts = x->s.contacts,
     };
 
     if (connect_mailbox(x, x->s.err, sizeof x->s.err) < 0)

@@ -39,6 +39,9 @@ static const command commands[] = {
     { "source", cmd_source, "connected mailboxes: add, list, remove" },
     { "embed", cmd_embed, "embed queued texts with Voyage (the worker)" },
     { "search", cmd_search, "semantic search over a workspace's interactions" },
+    { "blocklist", cmd_blocklist, "addresses and domains a workspace never logs" },
+    { "freemail", cmd_freemail, "a workspace's corrections to the free-mail list" },
+    { "account", cmd_account, "accounts and the mail domains they own" },
     { "status", cmd_status, "what each workspace holds" },
     { "db", cmd_db, "the database in use: url, stop" },
 };

@@ -238,9 +238,9 @@ static char *metadata_json(const char *source, const crm_calendar *cal, const cr
     return out;
 }
 
-void crm_meeting_rows(const crm_workspace *ws, const char *source, const crm_calendar *cal,
-                      const crm_cal_event *ev, const char *ref, const crm_message *mail,
-                      int64_t receive_time, crm_prepared *out)
+void crm_meeting_rows(const crm_workspace *ws, const char *source, crm_contact_policy policy,
+                      const crm_calendar *cal, const crm_cal_event *ev, const char *ref,
+                      const crm_message *mail, int64_t receive_time, crm_prepared *out)
 {
     int64_t now = (int64_t)time(NULL);
     const char *date_source = "start";
@@ -248,6 +248,12 @@ void crm_meeting_rows(const crm_workspace *ws, const char *source, const crm_cal
 
     memset(out, 0, sizeof *out);
     match_people(ws, ev, &m);
+    crm_match_apply_policy(&m, policy);
+    out->skip = crm_prepare_blocked_reason(&m);
+    if (out->skip != NULL) {
+        crm_match_clear(&m);
+        return;
+    }
     out->dedup_key = crm_meeting_dedup_key(ev);
     out->interacted_at = ev->start;
     if (ev->start < CRM_MIN_SANE_DATE || ev->start > now + MAX_MEETING_AHEAD) {

@@ -38,10 +38,12 @@
 #include "prepare.h"
 #include "workspace.h"
 
-/* mail: the mail that carried the invitation, or NULL. */
-void crm_meeting_rows(const crm_workspace *ws, const char *source, const crm_calendar *cal,
-                      const crm_cal_event *ev, const char *ref, const crm_message *mail,
-                      int64_t receive_time, crm_prepared *out);
+/* mail: the mail that carried the invitation, or NULL. policy: who may
+ * become a new contact. A meeting whose external people are all blocked
+ * gets out->skip (see prepare.h) and nothing else. */
+void crm_meeting_rows(const crm_workspace *ws, const char *source, crm_contact_policy policy,
+                      const crm_calendar *cal, const crm_cal_event *ev, const char *ref,
+                      const crm_message *mail, int64_t receive_time, crm_prepared *out);
 
 /* The dedup key of an occurrence (see above); g_free() it. */
 char *crm_meeting_dedup_key(const crm_cal_event *ev);

@@ -138,10 +138,16 @@ static int queue_calendar(crm_pipeline *p, const crm_calendar *cal, const char *
         queued q = { 0 };
         char *label = crm_meeting_label(&cal->events[i]);
 
-        crm_meeting_rows(p->ws, p->opts.source, cal, &cal->events[i], ref, mail,
-                         receive_time, &q.rows);
+        crm_meeting_rows(p->ws, p->opts.source, p->opts.contacts, cal, &cal->events[i], ref,
+                         mail, receive_time, &q.rows);
         q.ref = g_strdup_printf("%s (%s%s)", ref, what, label);
         g_free(label);
+        if (q.rows.skip != NULL) {
+            p->report(p->ctx, q.ref, CRM_OUTCOME_SKIPPED, q.rows.skip);
+            crm_prepared_clear(&q.rows);
+            g_free(q.ref);
+            continue;
+        }
         g_array_append_val(p->queue, q);
         if (p->queue->len >= p->opts.batch_size && send_batch(p, err, errlen) < 0)
             return -1;
@@ -209,10 +215,16 @@ int crm_pipeline_submit(crm_pipeline *p, const char *raw, size_t len, const char
         crm_message_free(msg);
         return rc;
     }
-    if (crm_prepare_rows(p->ws, p->opts.storage_dir, p->opts.source, msg, ref, receive_time,
-                         &q.rows, why, sizeof why) < 0) {
+    if (crm_prepare_rows(p->ws, p->opts.storage_dir, p->opts.source, p->opts.contacts, msg, ref,
+                         receive_time, &q.rows, why, sizeof why) < 0) {
         crm_message_free(msg);
         p->report(p->ctx, ref, CRM_OUTCOME_FAILED, why);
+        return 0;
+    }
+    if (q.rows.skip != NULL) {
+        p->report(p->ctx, ref, CRM_OUTCOME_SKIPPED, q.rows.skip);
+        crm_prepared_clear(&q.rows);
+        crm_message_free(msg);
         return 0;
     }
     mail_at = q.rows.interacted_at;

@@ -29,6 +29,7 @@
 
 #include "calendar_event.h"
 #include "mail_message.h"
+#include "matcher.h"
 #include "store.h"
 #include "workspace.h"
 
@@ -49,6 +50,7 @@ typedef struct crm_pipeline_opts {
     crm_cal_limits cal_limits;	/* max_bytes 0: crm_cal_limits_default() */
     const char *storage_dir;
     unsigned batch_size;
+    crm_contact_policy contacts;	/* who may become a new contact */
 } crm_pipeline_opts;
 
 typedef struct crm_pipeline crm_pipeline;

@@ -55,6 +55,10 @@ char *crm_prepare_parties_json(const crm_match *m, const char *acting_user)
         json_object_set_new(o, "account_name", crm_json_string(pt->account_name));
         json_object_set_new(o, "primary", json_boolean(pt->primary));
         json_object_set_new(o, "acting_user", json_boolean(pt->acting_user));
+        if (!pt->internal) {
+            json_object_set_new(o, "person", json_boolean(!pt->role_address));
+            json_object_set_new(o, "create", json_boolean(pt->create_contact));
+        }
         json_array_append_new(a, o);
         have_acting = have_acting || pt->acting_user;
     }
@@ -229,9 +233,23 @@ static crm_forward *internal_forward(const crm_workspace *ws, const crm_message 
     return f;
 }
 
+char *crm_prepare_blocked_reason(const crm_match *m)
+{
+    GString *s;
+
+    if (!crm_match_only_blocked(m))
+        return NULL;
+    s = g_string_new("every external party is on the workspace's blocklist:");
+    for (size_t i = 0; i < m->n_blocked && i < 5; i++)
+        g_string_append_printf(s, "%s %s", i > 0 ? "," : "", m->blocked[i]);
+    if (m->n_blocked > 5)
+        g_string_append_printf(s, " and %zu more", m->n_blocked - 5);
+    return g_string_free(s, FALSE);
+}
+
 int crm_prepare_rows(const crm_workspace *ws, const char *storage_dir, const char *source,
-                     const crm_message *msg, const char *ref, int64_t receive_time,
-                     crm_prepared *out, char *why, size_t whylen)
+                     crm_contact_policy policy, const crm_message *msg, const char *ref,
+                     int64_t receive_time, crm_prepared *out, char *why, size_t whylen)
 {
     const char *date_source;
     json_t *attachments = json_array();
@@ -251,6 +269,15 @@ int crm_prepare_rows(const crm_workspace *ws, const char *storage_dir, const cha
     out->interacted_at = crm_prepare_date(eff, crm_prepare_date(msg, receive_time, &date_source),
                                           &date_source);
     crm_match_message(ws, eff, &m);
+    crm_match_apply_policy(&m, policy);
+    out->skip = crm_prepare_blocked_reason(&m);
+    if (out->skip != NULL) {
+        json_decref(attachments);
+        crm_match_clear(&m);
+        crm_forward_free(fwd);
+        g_free(by);
+        return 0;
+    }
     if (fwd != NULL && m.user_id == NULL)
         m.user_id = crm_workspace_user(ws, by);
     if (write_attachments(storage_dir, ws, msg, attachments, &out->documents, why, whylen) < 0) {
@@ -308,5 +335,6 @@ void crm_prepared_clear(crm_prepared *p)
     free(p->documents);
     g_free(p->embed_text);
     g_free(p->fingerprint);
+    g_free(p->skip);
     memset(p, 0, sizeof *p);
 }

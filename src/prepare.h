@@ -38,6 +38,7 @@ typedef struct crm_prepared {
     bool replace;		/* a newer version replaces it: see store.h */
     int64_t revision;
     char *fingerprint;
+    char *skip;			/* not to be stored, and why (the blocklist) */
 } crm_prepared;
 
 /* Why automatic mail is not logged, or NULL for a human's mail. */
@@ -46,10 +47,17 @@ const char *crm_prepare_skip_reason(const crm_message *msg, char *buf, size_t bu
 /* When it happened; *source is "date", "received" or "ingest". */
 int64_t crm_prepare_date(const crm_message *msg, int64_t receive_time, const char **source);
 
-/* 0, or -1 with why (attachments could not be written). */
+/* 0, or -1 with why (attachments could not be written). With 0, a
+ * set out->skip means the mail is not to be stored (its external parties
+ * are all blocked); nothing else of out is then filled. policy: who may
+ * become a new contact (matcher.h). */
 int crm_prepare_rows(const crm_workspace *ws, const char *storage_dir, const char *source,
-                     const crm_message *msg, const char *ref, int64_t receive_time,
-                     crm_prepared *out, char *why, size_t whylen);
+                     crm_contact_policy policy, const crm_message *msg, const char *ref,
+                     int64_t receive_time, crm_prepared *out, char *why, size_t whylen);
+
+/* Why a match is not worth storing (every external party blocked), as a
+ * g_malloc()ed reason, or NULL. */
+char *crm_prepare_blocked_reason(const crm_match *m);
 
 /* The parties as crmgate_store_interaction() takes them (JSON, malloc()ed);
  * acting_user: a user to credit who is no party, or NULL. */

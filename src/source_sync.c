@@ -184,6 +184,19 @@ static int open_db(crm_source_session *s)
     return 0;
 }
 
+crm_contact_policy crm_source_contact_policy(const char *settings_json)
+{
+    json_t *o = json_loads(settings_json != NULL ? settings_json : "", 0, NULL);
+    crm_contact_policy p = CRM_CONTACTS_SENT_AND_RECEIVED;
+
+    /* an unknown name (a newer crmgate's) creates nobody rather than too many */
+    if (json_string_value(json_object_get(o, "contacts")) != NULL &&
+        !crm_contact_policy_parse(json_string_value(json_object_get(o, "contacts")), &p))
+        p = CRM_CONTACTS_NONE;
+    json_decref(o);
+    return p;
+}
+
 /* The source's settings (*settings, g_free()) and workspace snapshot
  * (s->ws); 1 when the source is gone, -1 on failure. */
 static int load(crm_source_session *s, const char *kind, char **settings)
@@ -206,8 +219,10 @@ static int load(crm_source_session *s, const char *kind, char **settings)
     }
     g_clear_pointer(&s->ws, crm_workspace_free);
     rc = crm_store_workspace_load(s->ctl, src->workspace, &s->ws, s->err, sizeof s->err);
-    if (rc == 0)
+    if (rc == 0) {
         *settings = g_strdup(src->settings);
+        s->contacts = crm_source_contact_policy(src->settings);
+    }
     g_ptr_array_unref(list);
     if (rc != 0) {
         s->db_failed = rc < 0;

@@ -28,6 +28,7 @@
 
 #include "config.h"
 #include "pipeline.h"
+#include "matcher.h"
 #include "store.h"
 #include "workspace.h"
 
@@ -39,6 +40,7 @@ typedef struct crm_source_session {
     crm_store *store;		/* the pipeline's: rows and cursors */
     crm_store *ctl;		/* lease, state, counts, while a batch commits */
     crm_workspace *ws;		/* the source's workspace, loaded at connect */
+    crm_contact_policy contacts;	/* settings "contacts": who becomes a contact */
     bool db_failed;		/* reconnect the database before going on */
     bool lease_lost;
     gint64 lease_renewed;	/* monotonic µs */
@@ -60,6 +62,10 @@ typedef struct crm_source_driver {
 
 /* The sync thread's life; returns when it should end. ctx is handed to
  * the driver; s is its session (cfg, id, holder, stop set). */
+/* The contact policy a source's settings JSON names ("contacts"), by
+ * default sent_and_received. */
+crm_contact_policy crm_source_contact_policy(const char *settings_json);
+
 void crm_source_run(crm_source_session *s, const crm_source_driver *d, void *ctx);
 
 /* The pipeline's outcome callback (crm_outcome_fn), ctx the session:

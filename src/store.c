@@ -125,6 +125,40 @@ static const crm_db_statement statements[] = {
       "INSERT INTO users (workspace_id, email, full_name, role)"
       " VALUES ($1::uuid, lower($2), $3, $4)"
       " ON CONFLICT (workspace_id, email) DO NOTHING RETURNING id" },
+    { "blocklist_insert",
+      "INSERT INTO workspace_blocklist (workspace_id, entry) VALUES ($1::uuid, lower($2))"
+      " ON CONFLICT DO NOTHING" },
+    { "blocklist_delete",
+      "DELETE FROM workspace_blocklist WHERE workspace_id = $1::uuid AND entry = lower($2)" },
+    { "blocklist_select",
+      "SELECT entry FROM workspace_blocklist WHERE workspace_id = $1::uuid ORDER BY entry" },
+    { "freemail_upsert",
+      "INSERT INTO workspace_freemail (workspace_id, domain, freemail)"
+      " VALUES ($1::uuid, lower($2), $3::boolean)"
+      " ON CONFLICT (workspace_id, domain) DO UPDATE SET freemail = EXCLUDED.freemail" },
+    { "freemail_delete",
+      "DELETE FROM workspace_freemail WHERE workspace_id = $1::uuid AND domain = lower($2)" },
+    { "freemail_select",
+      "SELECT domain, CASE WHEN freemail THEN 'free-mail' ELSE 'corporate' END"
+      " FROM workspace_freemail WHERE workspace_id = $1::uuid ORDER BY domain" },
+    { "account_by_name",
+      "SELECT id FROM accounts WHERE workspace_id = $1::uuid AND name = $2"
+      " ORDER BY created_at LIMIT 1" },
+    { "account_insert",
+      "INSERT INTO accounts (workspace_id, name, website) VALUES ($1::uuid, $2, $3)"
+      " RETURNING id" },
+    { "account_domain_claim",
+      "WITH ins AS (INSERT INTO account_domains (workspace_id, domain, account_id)"
+      "             VALUES ($1::uuid, lower($2), $3::uuid) ON CONFLICT DO NOTHING RETURNING account_id)"
+      " SELECT a.name FROM account_domains d JOIN accounts a ON a.id = d.account_id"
+      "  WHERE d.workspace_id = $1::uuid AND d.domain = lower($2) AND d.account_id <> $3::uuid"
+      "    AND NOT EXISTS (SELECT 1 FROM ins)" },
+    { "account_select",
+      "SELECT a.name, a.id,"
+      " coalesce((SELECT string_agg(domain, ',' ORDER BY domain) FROM account_domains d"
+      "           WHERE d.account_id = a.id), ''),"
+      " (SELECT count(*) FROM contacts c WHERE c.account_id = a.id)"
+      " FROM accounts a WHERE a.workspace_id = $1::uuid ORDER BY a.name, a.created_at" },
     { "workspace_summaries",
       "SELECT w.name, w.id,"
       " coalesce((SELECT string_agg(domain, ',' ORDER BY domain) FROM workspace_domains d"
@@ -356,8 +390,181 @@ int crm_store_workspace_load(crm_store *st, const char *name, crm_workspace **ou
     for (int i = 0; i < PQntuples(r); i++)
         crm_workspace_add_dropbox(ws, PQgetvalue(r, i, 0));
     PQclear(r);
+    r = run(st, "blocklist_select", 1, p);
+    if (!tuples_ok(r)) {
+        crm_workspace_free(ws);
+        return result_error(st, r, "loading the blocklist", err, errlen);
+    }
+    for (int i = 0; i < PQntuples(r); i++)
+        crm_workspace_block(ws, PQgetvalue(r, i, 0));
+    PQclear(r);
+    r = run(st, "freemail_select", 1, p);
+    if (!tuples_ok(r)) {
+        crm_workspace_free(ws);
+        return result_error(st, r, "loading free-mail corrections", err, errlen);
+    }
+    for (int i = 0; i < PQntuples(r); i++)
+        crm_workspace_set_freemail(ws, PQgetvalue(r, i, 0),
+                                   strcmp(PQgetvalue(r, i, 1), "free-mail") == 0);
+    PQclear(r);
     *out = ws;
     return 0;
+}
+
+/* ---- attribution rules (sql/009) ------------------------------------- */
+
+/* Run a statement taking (workspace id, args...) for the workspace
+ * named; *res is the successful result. */
+static int run_for_workspace(crm_store *st, const char *name, const char *stmt,
+                             int n_args, const char *const *args, const char *what,
+                             PGresult **res, char *err, size_t errlen)
+{
+    const char *p[4] = { NULL, NULL, NULL, NULL };
+    char *id = NULL;
+    int rc = workspace_id(st, name, &id, err, errlen);
+    PGresult *r;
+
+    *res = NULL;
+    if (rc != 0)
+        return rc;
+    p[0] = id;
+    for (int i = 0; i < n_args && i < 3; i++)
+        p[i + 1] = args[i];
+    r = run(st, stmt, n_args + 1, p);
+    g_free(id);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && !tuples_ok(r))
+        return result_error(st, r, what, err, errlen);
+    *res = r;
+    return 0;
+}
+
+/* A statement changing rows: 0 when one did, else none_rc. */
+static int change_for_workspace(crm_store *st, const char *name, const char *stmt,
+                                int n_args, const char *const *args, const char *what,
+                                int none_rc, char *err, size_t errlen)
+{
+    PGresult *r;
+    int rc = run_for_workspace(st, name, stmt, n_args, args, what, &r, err, errlen);
+
+    if (rc != 0)
+        return rc;
+    rc = strcmp(PQcmdTuples(r), "0") != 0 ? 0 : none_rc;
+    PQclear(r);
+    return rc;
+}
+
+/* The rows of a listing statement, columns joined by tabs. */
+static int list_for_workspace(crm_store *st, const char *name, const char *stmt,
+                              const char *what, GPtrArray **out, char *err, size_t errlen)
+{
+    PGresult *r;
+    int rc = run_for_workspace(st, name, stmt, 0, NULL, what, &r, err, errlen);
+
+    *out = NULL;
+    if (rc != 0)
+        return rc;
+    *out = g_ptr_array_new_with_free_func(g_free);
+    for (int i = 0; i < PQntuples(r); i++) {
+        GString *line = g_string_new(NULL);
+        for (int c = 0; c < PQnfields(r); c++)
+            g_string_append_printf(line, "%s%s", c > 0 ? "\t" : "", PQgetvalue(r, i, c));
+        g_ptr_array_add(*out, g_string_free(line, FALSE));
+    }
+    PQclear(r);
+    return 0;
+}
+
+int crm_store_blocklist_add(crm_store *st, const char *workspace, const char *entry,
+                            char *err, size_t errlen)
+{
+    return change_for_workspace(st, workspace, "blocklist_insert", 1, &entry,
+                                "adding to the blocklist", CRM_STORE_EXISTS, err, errlen);
+}
+
+int crm_store_blocklist_remove(crm_store *st, const char *workspace, const char *entry,
+                               char *err, size_t errlen)
+{
+    return change_for_workspace(st, workspace, "blocklist_delete", 1, &entry,
+                                "removing from the blocklist", CRM_STORE_NOT_FOUND, err, errlen);
+}
+
+int crm_store_blocklist_list(crm_store *st, const char *workspace, GPtrArray **out,
+                             char *err, size_t errlen)
+{
+    return list_for_workspace(st, workspace, "blocklist_select", "listing the blocklist",
+                              out, err, errlen);
+}
+
+int crm_store_freemail_set(crm_store *st, const char *workspace, const char *domain,
+                           bool freemail, char *err, size_t errlen)
+{
+    const char *args[2] = { domain, freemail ? "true" : "false" };
+
+    return change_for_workspace(st, workspace, "freemail_upsert", 2, args,
+                                "recording the free-mail correction", 0, err, errlen);
+}
+
+int crm_store_freemail_reset(crm_store *st, const char *workspace, const char *domain,
+                             char *err, size_t errlen)
+{
+    return change_for_workspace(st, workspace, "freemail_delete", 1, &domain,
+                                "dropping the free-mail correction", CRM_STORE_NOT_FOUND,
+                                err, errlen);
+}
+
+int crm_store_freemail_list(crm_store *st, const char *workspace, GPtrArray **out,
+                            char *err, size_t errlen)
+{
+    return list_for_workspace(st, workspace, "freemail_select", "listing free-mail corrections",
+                              out, err, errlen);
+}
+
+int crm_store_account_add(crm_store *st, const char *workspace, const char *name,
+                          char *const *domains, size_t n_domains, char **id,
+                          char *err, size_t errlen)
+{
+    const char *args[3] = { name, n_domains > 0 ? domains[0] : NULL, NULL };
+    PGresult *r;
+    int rc;
+
+    *id = NULL;
+    PQclear(PQexec(st->conn, "BEGIN"));
+    rc = run_for_workspace(st, workspace, "account_by_name", 1, args, "looking up the account",
+                           &r, err, errlen);
+    if (rc == 0 && PQntuples(r) == 0) {
+        PQclear(r);
+        rc = run_for_workspace(st, workspace, "account_insert", 2, args, "adding the account",
+                               &r, err, errlen);
+    }
+    if (rc == 0) {
+        *id = g_strdup(PQgetvalue(r, 0, 0));
+        PQclear(r);
+    }
+    for (size_t i = 0; rc == 0 && i < n_domains; i++) {
+        const char *claim[2] = { domains[i], *id };
+        rc = run_for_workspace(st, workspace, "account_domain_claim", 2, claim,
+                               "adding the account's domain", &r, err, errlen);
+        if (rc == 0 && PQntuples(r) > 0) {
+            crm_err_set(err, errlen, "%s already belongs to the account \"%s\"", domains[i],
+                        PQgetvalue(r, 0, 0));
+            rc = CRM_STORE_EXISTS;
+        }
+        if (r != NULL)
+            PQclear(r);
+    }
+    r = PQexec(st->conn, rc == 0 ? "COMMIT" : "ROLLBACK");
+    if (rc == 0 && PQresultStatus(r) != PGRES_COMMAND_OK)
+        return result_error(st, r, "adding the account", err, errlen);
+    PQclear(r);
+    if (rc != 0)
+        g_clear_pointer(id, g_free);
+    return rc;
+}
+
+int crm_store_account_list(crm_store *st, const char *workspace, GPtrArray **out,
+                           char *err, size_t errlen)
+{
+    return list_for_workspace(st, workspace, "account_select", "listing accounts", out, err, errlen);
 }
 
 int crm_store_user_add(crm_store *st, const crm_workspace *ws, const char *email,

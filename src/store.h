@@ -132,6 +132,36 @@ int crm_store_mark_bounce(crm_store *st, const char *workspace_id, const char *e
                           const char *status, const char *diagnostic, int64_t at,
                           bool *marked, char *err, size_t errlen);
 
+/* ---- attribution rules of a workspace (sql/009_attribution.sql) ----
+ * The blocklist holds "bob@x.example" and "@x.example" entries. add:
+ * CRM_STORE_EXISTS when listed already; remove: CRM_STORE_NOT_FOUND when
+ * not listed. Listings are GPtrArrays of g_malloc()ed lines, columns
+ * separated by tabs. */
+int crm_store_blocklist_add(crm_store *st, const char *workspace, const char *entry,
+                            char *err, size_t errlen);
+int crm_store_blocklist_remove(crm_store *st, const char *workspace, const char *entry,
+                               char *err, size_t errlen);
+int crm_store_blocklist_list(crm_store *st, const char *workspace, GPtrArray **out,
+                             char *err, size_t errlen);
+/* A correction to the built-in free-mail list for a registrable domain:
+ * set (free-mail or corporate), reset (CRM_STORE_NOT_FOUND: none), list
+ * ("domain\tfree-mail|corporate"). */
+int crm_store_freemail_set(crm_store *st, const char *workspace, const char *domain,
+                           bool freemail, char *err, size_t errlen);
+int crm_store_freemail_reset(crm_store *st, const char *workspace, const char *domain,
+                             char *err, size_t errlen);
+int crm_store_freemail_list(crm_store *st, const char *workspace, GPtrArray **out,
+                            char *err, size_t errlen);
+/* The account named (created if the workspace has none of that name)
+ * owns the registrable domains given; CRM_STORE_EXISTS (err names the
+ * owner) when another account owns one, and nothing is changed. */
+int crm_store_account_add(crm_store *st, const char *workspace, const char *name,
+                          char *const *domains, size_t n_domains, char **id,
+                          char *err, size_t errlen);
+/* "name\tid\tdomain,domain\tcontacts" per account. */
+int crm_store_account_list(crm_store *st, const char *workspace, GPtrArray **out,
+                           char *err, size_t errlen);
+
 /* ---- sources: connected mailboxes and calendars ---- */
 typedef struct crm_source {
     int64_t id;

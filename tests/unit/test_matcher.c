@@ -246,6 +246,164 @@ static void a_dropbox_address_is_no_party(void **state)
     crm_workspace_free(ws);
 }
 
+static void role_addresses_are_no_people_but_name_the_account(void **state)
+{
+    crm_workspace *ws = vendor();
+    crm_address f[] = { { "MegaCorp Billing", "billing@megacorp.com" } };
+    crm_address t[] = { { "Rep", "rep@vendor.example" } };
+    crm_address_list from = list_of(f, 1), to = list_of(t, 1);
+    crm_match m;
+
+    (void)state;
+    match(ws, &from, &to, NULL, &m);
+    assert_int_equal(m.direction, CRM_DIR_INBOUND);
+    assert_true(m.primary->role_address);
+    assert_false(m.primary->create_contact);
+    assert_string_equal(m.primary->account_domain, "megacorp.com");
+    crm_match_clear(&m);
+
+    assert_true(crm_email_is_role_address("noreply@x.example"));
+    assert_true(crm_email_is_role_address("no-reply@x.example"));
+    assert_true(crm_email_is_role_address("noreply-billing@x.example"));
+    assert_true(crm_email_is_role_address("bounces+12345@x.example"));
+    assert_true(crm_email_is_role_address("support+ticket77@x.example"));
+    assert_true(crm_email_is_role_address("mailer-daemon@x.example"));
+    assert_true(crm_email_is_role_address("postmaster@x.example"));
+    assert_true(crm_email_is_role_address("info@x.example"));
+    assert_true(crm_email_is_role_address("donotreply@x.example"));
+    assert_false(crm_email_is_role_address("john@x.example"));
+    assert_false(crm_email_is_role_address("information.officer.smith@x.example"));
+    assert_false(crm_email_is_role_address("salesforce.admin.jane@x.example"));
+    assert_false(crm_email_is_role_address("noreplyjohn@x.example"));
+    crm_workspace_free(ws);
+}
+
+static void a_person_is_primary_before_a_role_address(void **state)
+{
+    crm_workspace *ws = vendor();
+    crm_address f[] = { { "Rep", "rep@vendor.example" } };
+    crm_address t[] = { { NULL, "support@megacorp.com" }, { "Mary Jones", "mary@megacorp.com" } };
+    crm_address_list from = list_of(f, 1), to = list_of(t, 2);
+    crm_match m;
+
+    (void)state;
+    match(ws, &from, &to, NULL, &m);
+    assert_int_equal(m.direction, CRM_DIR_OUTBOUND);
+    assert_string_equal(m.primary->email, "mary@megacorp.com");
+    assert_true(party(&m, "support@megacorp.com", CRM_ROLE_TO) != NULL);
+    assert_false(party(&m, "support@megacorp.com", CRM_ROLE_TO)->create_contact);
+    assert_true(party(&m, "mary@megacorp.com", CRM_ROLE_TO)->create_contact);
+    crm_match_clear(&m);
+    crm_workspace_free(ws);
+}
+
+static void contact_policy_sent_creates_only_people_written_to(void **state)
+{
+    crm_workspace *ws = vendor();
+    crm_address rep[] = { { "Rep", "rep@vendor.example" } };
+    crm_address john[] = { { "John Smith", "john@megacorp.com" } };
+    crm_address mary[] = { { "Mary Jones", "mary@megacorp.com" } };
+    crm_address_list r = list_of(rep, 1), j = list_of(john, 1), c = list_of(mary, 1);
+    crm_match m;
+
+    (void)state;
+    /* outbound: the recipients may be created, under sent too */
+    match(ws, &r, &j, &c, &m);
+    crm_match_apply_policy(&m, CRM_CONTACTS_SENT);
+    assert_true(party(&m, "john@megacorp.com", CRM_ROLE_TO)->create_contact);
+    assert_true(party(&m, "mary@megacorp.com", CRM_ROLE_CC)->create_contact);
+    crm_match_clear(&m);
+    /* inbound: nobody new under sent, everybody under sent_and_received */
+    match(ws, &j, &r, &c, &m);
+    crm_match_apply_policy(&m, CRM_CONTACTS_SENT);
+    assert_false(party(&m, "john@megacorp.com", CRM_ROLE_FROM)->create_contact);
+    assert_false(party(&m, "mary@megacorp.com", CRM_ROLE_CC)->create_contact);
+    /* the account is still known: an existing one is linked */
+    assert_string_equal(m.primary->account_domain, "megacorp.com");
+    crm_match_clear(&m);
+    match(ws, &j, &r, &c, &m);
+    crm_match_apply_policy(&m, CRM_CONTACTS_SENT_AND_RECEIVED);
+    assert_true(party(&m, "john@megacorp.com", CRM_ROLE_FROM)->create_contact);
+    assert_true(party(&m, "mary@megacorp.com", CRM_ROLE_CC)->create_contact);
+    crm_match_clear(&m);
+    /* none: nobody, whichever way */
+    match(ws, &r, &j, NULL, &m);
+    crm_match_apply_policy(&m, CRM_CONTACTS_NONE);
+    assert_false(party(&m, "john@megacorp.com", CRM_ROLE_TO)->create_contact);
+    crm_match_clear(&m);
+    crm_workspace_free(ws);
+}
+
+static void contact_policy_names_round_trip(void **state)
+{
+    crm_contact_policy p;
+
+    (void)state;
+    assert_true(crm_contact_policy_parse("none", &p));
+    assert_int_equal(p, CRM_CONTACTS_NONE);
+    assert_true(crm_contact_policy_parse("sent", &p));
+    assert_int_equal(p, CRM_CONTACTS_SENT);
+    assert_true(crm_contact_policy_parse("sent_and_received", &p));
+    assert_int_equal(p, CRM_CONTACTS_SENT_AND_RECEIVED);
+    assert_false(crm_contact_policy_parse("everyone", &p));
+    assert_false(crm_contact_policy_parse(NULL, &p));
+    assert_string_equal(crm_contact_policy_name(CRM_CONTACTS_SENT), "sent");
+}
+
+static void blocked_parties_are_left_out(void **state)
+{
+    crm_workspace *ws = vendor();
+    crm_address f[] = { { "Spammer", "deals@spam.example" } };
+    crm_address t[] = { { "Rep", "rep@vendor.example" } };
+    crm_address c[] = { { "Eve", "eve@mail.rival.example" }, { "John", "john@megacorp.com" } };
+    crm_address_list from = list_of(f, 1), to = list_of(t, 1), cc = list_of(c, 1), cc2 = list_of(c, 2);
+    crm_match m;
+
+    (void)state;
+    crm_workspace_block(ws, "@spam.example");
+    crm_workspace_block(ws, "@rival.example");	/* subdomains too */
+    assert_non_null(crm_workspace_blocked_by(ws, "x@spam.example"));
+    assert_string_equal(crm_workspace_blocked_by(ws, "eve@mail.rival.example"), "@rival.example");
+    assert_null(crm_workspace_blocked_by(ws, "x@notspam.example"));
+    crm_workspace_block(ws, "Bob@Single.example");
+    assert_non_null(crm_workspace_blocked_by(ws, "bob@single.example"));
+    assert_null(crm_workspace_blocked_by(ws, "alice@single.example"));
+
+    match(ws, &from, &to, &cc, &m);
+    assert_int_equal(m.n_blocked, 2);
+    assert_null(party(&m, "deals@spam.example", CRM_ROLE_FROM));
+    assert_true(crm_match_only_blocked(&m));
+    crm_match_clear(&m);
+    /* one real external party left: kept, without the blocked ones */
+    match(ws, &from, &to, &cc2, &m);
+    assert_false(crm_match_only_blocked(&m));
+    assert_string_equal(m.primary->email, "john@megacorp.com");
+    crm_match_clear(&m);
+    crm_workspace_free(ws);
+}
+
+static void workspace_corrects_the_freemail_list(void **state)
+{
+    crm_workspace *ws = vendor();
+    crm_address f[] = { { "Ann", "ann@gmail.com" } };
+    crm_address g[] = { { "Pat", "pat@smallisp.example" } };
+    crm_address t[] = { { "Rep", "rep@vendor.example" } };
+    crm_address_list ann = list_of(f, 1), pat = list_of(g, 1), to = list_of(t, 1);
+    crm_match m;
+
+    (void)state;
+    crm_workspace_set_freemail(ws, "gmail.com", false);	/* a business on gmail */
+    crm_workspace_set_freemail(ws, "smallisp.example", true);
+    match(ws, &ann, &to, NULL, &m);
+    assert_string_equal(m.primary->account_domain, "gmail.com");
+    crm_match_clear(&m);
+    match(ws, &pat, &to, NULL, &m);
+    assert_null(m.primary->account_domain);
+    crm_match_clear(&m);
+    assert_true(crm_workspace_is_freemail(ws, "yahoo.co.uk"));	/* the list still holds */
+    crm_workspace_free(ws);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -260,6 +418,12 @@ int main(void)
         cmocka_unit_test(invalid_addresses_are_listed_not_matched),
         cmocka_unit_test(same_address_twice_in_a_role_is_one_party),
         cmocka_unit_test(a_dropbox_address_is_no_party),
+        cmocka_unit_test(role_addresses_are_no_people_but_name_the_account),
+        cmocka_unit_test(a_person_is_primary_before_a_role_address),
+        cmocka_unit_test(contact_policy_sent_creates_only_people_written_to),
+        cmocka_unit_test(contact_policy_names_round_trip),
+        cmocka_unit_test(blocked_parties_are_left_out),
+        cmocka_unit_test(workspace_corrects_the_freemail_list),
     };
     return cmocka_run_group_tests_name("matcher", tests, NULL, NULL);
 }
