@@ -81,6 +81,85 @@ static void put_text(render *r, const char *text)
     }
 }
 
+/* Quote and signature containers of the mail clients (html_text.h). */
+typedef enum quote_verdict { Q_KEEP, Q_SKIP, Q_STOP } quote_verdict;
+
+static bool has_class(xmlNode *n, const char *const *names)
+{
+    xmlChar *v = xmlGetProp(n, (const xmlChar *)"class");
+    bool found = false;
+
+    if (v == NULL)
+        return false;
+    {
+        char **tokens = g_strsplit_set((const char *)v, " \t\r\n\f", -1);
+        for (int i = 0; tokens[i] != NULL && !found; i++)
+            for (int j = 0; names[j] != NULL && !found; j++)
+                found = g_ascii_strcasecmp(tokens[i], names[j]) == 0;
+        g_strfreev(tokens);
+    }
+    xmlFree(v);
+    return found;
+}
+
+static bool attr_is(xmlNode *n, const char *attr, const char *const *values)
+{
+    xmlChar *v = xmlGetProp(n, (const xmlChar *)attr);
+    bool found = false;
+
+    if (v == NULL)
+        return false;
+    for (int j = 0; values[j] != NULL && !found; j++)
+        found = g_ascii_strcasecmp((const char *)v, values[j]) == 0;
+    xmlFree(v);
+    return found;
+}
+
+/* Outlook desktop's header block: <div style="border:none;border-top:solid
+ * #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm"> (#B5C4DF in older versions). */
+static bool is_outlook_header_div(xmlNode *n)
+{
+    xmlChar *v = xmlGetProp(n, (const xmlChar *)"style");
+    GString *c;
+    bool found;
+
+    if (v == NULL)
+        return false;
+    c = g_string_new(NULL);
+    for (const char *p = (const char *)v; *p; p++)
+        if (!g_ascii_isspace(*p))
+            g_string_append_c(c, g_ascii_tolower(*p));
+    xmlFree(v);
+    found = strstr(c->str, "border-top:solid#e1e1e1") != NULL ||
+            strstr(c->str, "border-top:solid#b5c4df") != NULL;
+    g_string_free(c, TRUE);
+    return found;
+}
+
+static quote_verdict quote_container(xmlNode *n)
+{
+    static const char *const skip_classes[] = {
+        "gmail_quote", "gmail_extra", "gmail_signature", "moz-cite-prefix",
+        "moz-signature", "yahoo_quoted", NULL
+    };
+    static const char *const skip_ids[] = { "Signature", NULL };
+    static const char *const stop_ids[] = {
+        "divRplyFwdMsg", "appendonsend", "mail-editor-reference-message-container", NULL
+    };
+    static const char *const cite[] = { "cite", NULL };
+    const char *name = (const char *)n->name;
+
+    if (attr_is(n, "id", stop_ids))
+        return Q_STOP;
+    if (g_ascii_strcasecmp(name, "div") == 0 && is_outlook_header_div(n))
+        return Q_STOP;
+    if (g_ascii_strcasecmp(name, "blockquote") == 0 && attr_is(n, "type", cite))
+        return Q_SKIP;
+    if (has_class(n, skip_classes) || attr_is(n, "id", skip_ids))
+        return Q_SKIP;
+    return Q_KEEP;
+}
+
 typedef struct frame {
     xmlNode *node;
     bool leaving;		/* second visit: after the children */
@@ -95,7 +174,7 @@ static void push_children(GArray *stack, xmlNode *last)
     }
 }
 
-char *crm_html_to_text(const char *html, size_t len, size_t max_out)
+static char *render_html(const char *html, size_t len, size_t max_out, bool new_only)
 {
     htmlDocPtr doc;
     render r = { 0 };
@@ -138,6 +217,13 @@ char *crm_html_to_text(const char *html, size_t len, size_t max_out)
         }
         if (n->type != XML_ELEMENT_NODE || name == NULL || is_skipped(name))
             continue;
+        if (new_only) {
+            quote_verdict v = quote_container(n);
+            if (v == Q_STOP)
+                break;		/* Outlook: the earlier mail follows to the end */
+            if (v == Q_SKIP)
+                continue;
+        }
         if (g_ascii_strcasecmp(name, "br") == 0) {
             if (r.out->len > 0 && !full(&r)) {
                 g_string_append_c(r.out, '\n');
@@ -186,4 +272,14 @@ char *crm_html_to_text(const char *html, size_t len, size_t max_out)
         }
         return s;
     }
+}
+
+char *crm_html_to_text(const char *html, size_t len, size_t max_out)
+{
+    return render_html(html, len, max_out, false);
+}
+
+char *crm_html_to_new_text(const char *html, size_t len, size_t max_out)
+{
+    return render_html(html, len, max_out, true);
 }
