@@ -187,7 +187,9 @@ static int header_key(const line *l)
     };
     norm z;
 
-    if (l->n > NORM_CAP * 4)
+    /* Outlook writes its header block flush left; an indented one is
+     * a listing in the text, such as the headers a bounce reports */
+    if (l->n > NORM_CAP * 4 || (l->n > 0 && (l->s[0] == ' ' || l->s[0] == '\t')))
         return K_NONE;
     norm_line(&z, l);
     for (int i = 0; keys[i].key != NULL; i++)

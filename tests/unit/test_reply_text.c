@@ -171,6 +171,18 @@ static void signature_only_message_keeps_its_text(void **state)
     g_free(t);
 }
 
+static void an_indented_header_listing_is_text(void **state)
+{
+    const char *s = "This report relates to a message you sent with these headers:\n\n"
+                    "  From: Ian <ian@initech.example>\n  To: Sales <sales@vendor.example>\n"
+                    "  Subject: Order\n\nReason: recipient reached disk quota\n";
+    char *t = crm_reply_text(s, strlen(s));
+
+    (void)state;
+    assert_string_equal(t, s);
+    g_free(t);
+}
+
 static void wrote_in_prose_without_a_date_or_quote_does_not_cut(void **state)
 {
     const char *s = "On second thought, here is what legal wrote:\nthe cap stays at 1M.";
@@ -333,6 +345,7 @@ int main(void)
         cmocka_unit_test(a_reply_with_nothing_new_keeps_the_whole_text),
         cmocka_unit_test(a_mail_with_nothing_to_cut_comes_back_unchanged),
         cmocka_unit_test(signature_only_message_keeps_its_text),
+        cmocka_unit_test(an_indented_header_listing_is_text),
         cmocka_unit_test(wrote_in_prose_without_a_date_or_quote_does_not_cut),
         cmocka_unit_test(gmail_html_quote_and_signature_containers_are_dropped),
         cmocka_unit_test(apple_html_blockquote_cite_is_dropped),
