@@ -82,7 +82,10 @@ static void put_text(render *r, const char *text)
 }
 
 /* Quote and signature containers of the mail clients (html_text.h). */
-typedef enum quote_verdict { Q_KEEP, Q_SKIP, Q_STOP } quote_verdict;
+/* Quote and signature containers of the mail clients (html_text.h). A
+ * quote leaves a mark (Q_MARK) so that an answer written between two
+ * quotes still reads as an answer in reply_text. */
+typedef enum quote_verdict { Q_KEEP, Q_SKIP, Q_MARK, Q_STOP } quote_verdict;
 
 static bool has_class(xmlNode *n, const char *const *names)
 {
@@ -138,26 +141,43 @@ static bool is_outlook_header_div(xmlNode *n)
 
 static quote_verdict quote_container(xmlNode *n)
 {
-    static const char *const skip_classes[] = {
-        "gmail_quote", "gmail_extra", "gmail_signature", "moz-cite-prefix",
-        "moz-signature", "yahoo_quoted", NULL
-    };
-    static const char *const skip_ids[] = { "Signature", NULL };
+    static const char *const quote_classes[] = { "gmail_quote", "yahoo_quoted", NULL };
+    static const char *const sig_classes[] = { "gmail_signature", "moz-signature", NULL };
+    static const char *const sig_ids[] = { "Signature", NULL };
     static const char *const stop_ids[] = {
         "divRplyFwdMsg", "appendonsend", "mail-editor-reference-message-container", NULL
     };
     static const char *const cite[] = { "cite", NULL };
     const char *name = (const char *)n->name;
+    bool is_div = g_ascii_strcasecmp(name, "div") == 0;
 
     if (attr_is(n, "id", stop_ids))
         return Q_STOP;
-    if (g_ascii_strcasecmp(name, "div") == 0 && is_outlook_header_div(n))
+    if (is_div && is_outlook_header_div(n))
         return Q_STOP;
-    if (g_ascii_strcasecmp(name, "blockquote") == 0 && attr_is(n, "type", cite))
+    if (has_class(n, sig_classes) || attr_is(n, "id", sig_ids))
         return Q_SKIP;
-    if (has_class(n, skip_classes) || attr_is(n, "id", skip_ids))
-        return Q_SKIP;
+    if (g_ascii_strcasecmp(name, "blockquote") == 0 &&
+        (attr_is(n, "type", cite) || has_class(n, quote_classes)))
+        return Q_MARK;
+    /* Gmail's <div class="gmail_quote"> holds the attribution line and,
+     * after an inline reply, the answers too: only its blockquotes go */
+    if (!is_div && has_class(n, quote_classes))
+        return Q_MARK;
     return Q_KEEP;
+}
+
+/* Two '>' lines: reply_text reads them as a quote, however short. */
+static void put_quote_mark(render *r)
+{
+    put_newlines(r, 1);
+    if (r->out->len + 4 > r->max)
+        return;
+    if (r->out->len > 0 && r->newlines == 0)
+        g_string_append_c(r->out, '\n');
+    g_string_append(r->out, ">\n>\n");
+    r->newlines = 1;
+    r->space_pending = false;
 }
 
 typedef struct frame {
@@ -223,6 +243,10 @@ static char *render_html(const char *html, size_t len, size_t max_out, bool new_
                 break;		/* Outlook: the earlier mail follows to the end */
             if (v == Q_SKIP)
                 continue;
+            if (v == Q_MARK) {
+                put_quote_mark(&r);
+                continue;
+            }
         }
         if (g_ascii_strcasecmp(name, "br") == 0) {
             if (r.out->len > 0 && !full(&r)) {

@@ -897,19 +897,19 @@ static void read_references(crm_message *m, GMimeObject *obj)
 
 /* ---- entry point ------------------------------------------------------- */
 
-/* The new content of the mail for embedding: the quote containers are
- * gone from html_new already (NULL for a text/plain body); reply_text
- * cuts what is left of quotes and signatures in the text. */
+/* The new content of the mail for embedding: html_new is the HTML body
+ * rendered with its quotes marked and signature dropped (NULL for a
+ * text/plain body); reply_text cuts quotes and signatures in the text.
+ * When nothing new is left, the whole body is the best there is. */
 static void set_new_text(crm_message *m, const char *html_new)
 {
     const char *src = html_new != NULL ? html_new : m->body_text;
-    char *t = crm_reply_text(src, strlen(src));
+    char *t = crm_reply_cut(src, strlen(src));
     const char *p = t;
 
-    while (*p != '\0' && g_ascii_isspace(*p))
+    while (p != NULL && *p != '\0' && g_ascii_isspace(*p))
         p++;
-    if (*p == '\0') {
-        /* nothing new (or no HTML text outside the quote): the whole body */
+    if (p == NULL || *p == '\0') {
         g_free(t);
         t = g_strdup(m->body_text);
     }

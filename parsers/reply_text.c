@@ -250,6 +250,11 @@ static size_t attribution_at(const line *lines, size_t n, size_t i, bool strict)
         const line *l = &lines[i + k];
         if (is_quoted(l) || is_blank(l) || l->n > ATTR_MAX_BYTES)
             return 0;
+        /* only a line that opens like an attribution continues on the
+         * next; "Thanks!" above "John <j@x> wrote:" is text */
+        if (k == 1 && !(starts(&z, "on ") || starts(&z, "am ") || starts(&z, "le ") ||
+                        starts(&z, "el ")))
+            return 0;
         if (k > 0 && z.len > 0 && z.buf[z.len - 1] != ' ' && z.buf[z.len - 1] != '<')
             norm_add(&z, " ", 1);
         norm_add(&z, l->s, l->n);
@@ -296,7 +301,7 @@ static char *valid_dup(const char *s, size_t n)
     }
 }
 
-char *crm_reply_text(const char *text, size_t len)
+static char *reply_cut(const char *text, size_t len, bool whole_when_empty)
 {
     GArray *arr;
     const line *lines;
@@ -306,7 +311,7 @@ char *crm_reply_text(const char *text, size_t len)
     GString *out;
 
     if (text == NULL || len == 0)
-        return g_strdup("");
+        return whole_when_empty ? g_strdup("") : NULL;
     arr = split_lines(text, len);
     lines = (const line *)(void *)arr->data;
     n = arr->len;
@@ -400,20 +405,34 @@ char *crm_reply_text(const char *text, size_t len)
                 removed++;
         /* nothing cut: the text as it came, so that the store can tell
          * the embedding text is the content and keep it once */
-        if (removed == 0)
-            g_string_truncate(out, 0);
+        if (removed == 0) {
+            g_string_free(out, TRUE);
+            out = NULL;
+        }
     }
     g_free(drop);
     g_array_free(arr, TRUE);
 
-    if (out->len == 0) {
-        /* nothing cut, or a reply with nothing new: embed what there is */
-        g_string_free(out, TRUE);
+    if (out == NULL)
         return valid_dup(text, len);
+    if (out->len == 0) {
+        /* a reply with nothing new */
+        g_string_free(out, TRUE);
+        return whole_when_empty ? valid_dup(text, len) : NULL;
     }
     {
         char *r = valid_dup(out->str, out->len);
         g_string_free(out, TRUE);
         return r;
     }
+}
+
+char *crm_reply_text(const char *text, size_t len)
+{
+    return reply_cut(text, len, true);
+}
+
+char *crm_reply_cut(const char *text, size_t len)
+{
+    return reply_cut(text, len, false);
 }

@@ -30,11 +30,16 @@
  *	new text), the whole input is returned too, so there is always
  *	something to embed.
  *
+ *	crm_reply_cut() is the same but returns NULL instead of the whole
+ *	input when nothing new is left (and for an empty input): for a
+ *	caller that has a better whole text to fall back on.
+ *
  *	Pure and linear in the input: each line is looked at with a bounded
  *	look-ahead. Any bytes are accepted; the result is valid UTF-8.
  * OWNERSHIP
  *	Returns a g_malloc()ed string (possibly "" for an empty input) that
- *	the caller g_free()s. text may be NULL when len is 0.
+ *	the caller g_free()s; crm_reply_cut() may return NULL. text may be
+ *	NULL when len is 0.
  */
 #ifndef CRM_REPLY_TEXT_H
 #define CRM_REPLY_TEXT_H
@@ -42,5 +47,6 @@
 #include <stddef.h>
 
 char *crm_reply_text(const char *text, size_t len);
+char *crm_reply_cut(const char *text, size_t len);
 
 #endif

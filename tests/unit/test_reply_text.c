@@ -183,6 +183,16 @@ static void an_indented_header_listing_is_text(void **state)
     g_free(t);
 }
 
+static void the_line_above_a_one_line_attribution_stays(void **state)
+{
+    const char *s = "Thanks, signed.\nJohn Smith <john.smith@initech.example> wrote:\n> Please sign.\n";
+    char *t = crm_reply_text(s, strlen(s));
+
+    (void)state;
+    assert_string_equal(t, "Thanks, signed.");
+    g_free(t);
+}
+
 static void wrote_in_prose_without_a_date_or_quote_does_not_cut(void **state)
 {
     const char *s = "On second thought, here is what legal wrote:\nthe cap stays at 1M.";
@@ -258,15 +268,33 @@ static void plain_mail_through_the_parser_keeps_the_full_body_too(void **state)
     crm_message_free(m);
 }
 
+static void gmail_html_inline_answers_stay(void **state)
+{
+    (void)state;
+    expect_html("gmail-inline.html.eml",
+                "Answers inline.\nYes, Tuesday at 2pm.\n\nOur counsel will dial in.",
+                "And can legal join?");
+}
+
+static void thunderbird_html_inline_answers_stay(void **state)
+{
+    (void)state;
+    expect_html("thunderbird-inline-de.html.eml",
+                "Ja, Dienstag um 14 Uhr.\n\nUnsere Justiziarin wählt sich ein.",
+                "Kann die Rechtsabteilung dazukommen?");
+}
+
+/* The full rendering keeps the quote; the new-text one marks where it was. */
 static void html_full_rendering_is_unchanged_by_the_new_mode(void **state)
 {
-    const char *h = "<p>new</p><div class=\"gmail_quote\">old</div>";
+    const char *h = "<p>new</p><blockquote type=\"cite\">old</blockquote>"
+                    "<div class=\"gmail_signature\">Maria</div>";
     char *full = crm_html_to_text(h, strlen(h), 1 << 20);
     char *fresh = crm_html_to_new_text(h, strlen(h), 1 << 20);
 
     (void)state;
-    assert_string_equal(full, "new\nold");
-    assert_string_equal(fresh, "new");
+    assert_string_equal(full, "new\nold\n\nMaria");
+    assert_string_equal(fresh, "new\n>\n>");
     g_free(full);
     g_free(fresh);
 }
@@ -346,6 +374,7 @@ int main(void)
         cmocka_unit_test(a_mail_with_nothing_to_cut_comes_back_unchanged),
         cmocka_unit_test(signature_only_message_keeps_its_text),
         cmocka_unit_test(an_indented_header_listing_is_text),
+        cmocka_unit_test(the_line_above_a_one_line_attribution_stays),
         cmocka_unit_test(wrote_in_prose_without_a_date_or_quote_does_not_cut),
         cmocka_unit_test(gmail_html_quote_and_signature_containers_are_dropped),
         cmocka_unit_test(apple_html_blockquote_cite_is_dropped),
@@ -354,6 +383,8 @@ int main(void)
         cmocka_unit_test(outlook_desktop_html_stops_at_the_border_top_header),
         cmocka_unit_test(html_with_only_a_quote_keeps_the_whole_body),
         cmocka_unit_test(plain_mail_through_the_parser_keeps_the_full_body_too),
+        cmocka_unit_test(gmail_html_inline_answers_stay),
+        cmocka_unit_test(thunderbird_html_inline_answers_stay),
         cmocka_unit_test(html_full_rendering_is_unchanged_by_the_new_mode),
         cmocka_unit_test(garbage_and_huge_input_never_crash_and_stay_linear),
     };
