@@ -1021,7 +1021,7 @@ crm_parse_status crm_message_parse(const char *raw, size_t len, const crm_parse_
     m->mime_depth = w.depth;
 
     {
-        char *html_new = NULL;	/* HTML with the quote containers dropped */
+        char *html_new = NULL;	/* HTML rendered with its quotes marked */
         if (w.plain->len > 0 || w.html == NULL) {
             m->body_text = g_string_free(w.plain, FALSE);
             g_free(w.html);
