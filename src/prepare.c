@@ -299,7 +299,15 @@ int crm_prepare_rows(const crm_workspace *ws, const char *storage_dir, const cha
          ? g_strconcat(eff->subject, "\n\n", eff->body_text, NULL)
          : g_strdup(eff->body_text);
     out->content = text;
-    out->embed_text = crm_prepare_text_prefix(text, CRM_MAX_EMBED_TEXT);
+    {
+        /* the AI reads what this mail adds, not the thread it quotes */
+        const char *fresh = eff->body_new_text != NULL ? eff->body_new_text : eff->body_text;
+        char *et = eff->subject != NULL && *eff->subject
+                 ? g_strconcat(eff->subject, "\n\n", fresh, NULL)
+                 : g_strdup(fresh);
+        out->embed_text = crm_prepare_text_prefix(et, CRM_MAX_EMBED_TEXT);
+        g_free(et);
+    }
     out->metadata = metadata_json(source, eff, &m, ref, date_source, attachments, &fw);
     out->parties = crm_prepare_parties_json(&m, m.user_id);
     out->has_documents = msg->n_attachments > 0;
