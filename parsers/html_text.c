@@ -81,6 +81,105 @@ static void put_text(render *r, const char *text)
     }
 }
 
+/* Quote and signature containers of the mail clients (html_text.h). */
+/* Quote and signature containers of the mail clients (html_text.h). A
+ * quote leaves a mark (Q_MARK) so that an answer written between two
+ * quotes still reads as an answer in reply_text. */
+typedef enum quote_verdict { Q_KEEP, Q_SKIP, Q_MARK, Q_STOP } quote_verdict;
+
+static bool has_class(xmlNode *n, const char *const *names)
+{
+    xmlChar *v = xmlGetProp(n, (const xmlChar *)"class");
+    bool found = false;
+
+    if (v == NULL)
+        return false;
+    {
+        char **tokens = g_strsplit_set((const char *)v, " \t\r\n\f", -1);
+        for (int i = 0; tokens[i] != NULL && !found; i++)
+            for (int j = 0; names[j] != NULL && !found; j++)
+                found = g_ascii_strcasecmp(tokens[i], names[j]) == 0;
+        g_strfreev(tokens);
+    }
+    xmlFree(v);
+    return found;
+}
+
+static bool attr_is(xmlNode *n, const char *attr, const char *const *values)
+{
+    xmlChar *v = xmlGetProp(n, (const xmlChar *)attr);
+    bool found = false;
+
+    if (v == NULL)
+        return false;
+    for (int j = 0; values[j] != NULL && !found; j++)
+        found = g_ascii_strcasecmp((const char *)v, values[j]) == 0;
+    xmlFree(v);
+    return found;
+}
+
+/* Outlook desktop's header block: <div style="border:none;border-top:solid
+ * #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm"> (#B5C4DF in older versions). */
+static bool is_outlook_header_div(xmlNode *n)
+{
+    xmlChar *v = xmlGetProp(n, (const xmlChar *)"style");
+    GString *c;
+    bool found;
+
+    if (v == NULL)
+        return false;
+    c = g_string_new(NULL);
+    for (const char *p = (const char *)v; *p; p++)
+        if (!g_ascii_isspace(*p))
+            g_string_append_c(c, g_ascii_tolower(*p));
+    xmlFree(v);
+    found = strstr(c->str, "border-top:solid#e1e1e1") != NULL ||
+            strstr(c->str, "border-top:solid#b5c4df") != NULL;
+    g_string_free(c, TRUE);
+    return found;
+}
+
+static quote_verdict quote_container(xmlNode *n)
+{
+    static const char *const quote_classes[] = { "gmail_quote", "yahoo_quoted", NULL };
+    static const char *const sig_classes[] = { "gmail_signature", "moz-signature", NULL };
+    static const char *const sig_ids[] = { "Signature", NULL };
+    static const char *const stop_ids[] = {
+        "divRplyFwdMsg", "appendonsend", "mail-editor-reference-message-container", NULL
+    };
+    static const char *const cite[] = { "cite", NULL };
+    const char *name = (const char *)n->name;
+    bool is_div = g_ascii_strcasecmp(name, "div") == 0;
+
+    if (attr_is(n, "id", stop_ids))
+        return Q_STOP;
+    if (is_div && is_outlook_header_div(n))
+        return Q_STOP;
+    if (has_class(n, sig_classes) || attr_is(n, "id", sig_ids))
+        return Q_SKIP;
+    if (g_ascii_strcasecmp(name, "blockquote") == 0 &&
+        (attr_is(n, "type", cite) || has_class(n, quote_classes)))
+        return Q_MARK;
+    /* Gmail's <div class="gmail_quote"> holds the attribution line and,
+     * after an inline reply, the answers too: only its blockquotes go */
+    if (!is_div && has_class(n, quote_classes))
+        return Q_MARK;
+    return Q_KEEP;
+}
+
+/* Two '>' lines: reply_text reads them as a quote, however short. */
+static void put_quote_mark(render *r)
+{
+    put_newlines(r, 1);
+    if (r->out->len + 4 > r->max)
+        return;
+    if (r->out->len > 0 && r->newlines == 0)
+        g_string_append_c(r->out, '\n');
+    g_string_append(r->out, ">\n>\n");
+    r->newlines = 1;
+    r->space_pending = false;
+}
+
 typedef struct frame {
     xmlNode *node;
     bool leaving;		/* second visit: after the children */
@@ -95,7 +194,7 @@ static void push_children(GArray *stack, xmlNode *last)
     }
 }
 
-char *crm_html_to_text(const char *html, size_t len, size_t max_out)
+static char *render_html(const char *html, size_t len, size_t max_out, bool new_only)
 {
     htmlDocPtr doc;
     render r = { 0 };
@@ -138,6 +237,17 @@ char *crm_html_to_text(const char *html, size_t len, size_t max_out)
         }
         if (n->type != XML_ELEMENT_NODE || name == NULL || is_skipped(name))
             continue;
+        if (new_only) {
+            quote_verdict v = quote_container(n);
+            if (v == Q_STOP)
+                break;		/* Outlook: the earlier mail follows to the end */
+            if (v == Q_SKIP)
+                continue;
+            if (v == Q_MARK) {
+                put_quote_mark(&r);
+                continue;
+            }
+        }
         if (g_ascii_strcasecmp(name, "br") == 0) {
             if (r.out->len > 0 && !full(&r)) {
                 g_string_append_c(r.out, '\n');
@@ -186,4 +296,14 @@ char *crm_html_to_text(const char *html, size_t len, size_t max_out)
         }
         return s;
     }
+}
+
+char *crm_html_to_text(const char *html, size_t len, size_t max_out)
+{
+    return render_html(html, len, max_out, false);
+}
+
+char *crm_html_to_new_text(const char *html, size_t len, size_t max_out)
+{
+    return render_html(html, len, max_out, true);
 }

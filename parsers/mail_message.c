@@ -26,6 +26,7 @@
 
 #include "html_text.h"
 #include "mail_message.h"
+#include "reply_text.h"
 
 /* Address groups may nest in theory; real mail never goes deeper. */
 #define MAX_GROUP_DEPTH 4
@@ -404,6 +405,7 @@ void crm_message_free(crm_message *m)
     free_list(&m->reply_to);
     g_free(m->list_id);
     g_free(m->body_text);
+    g_free(m->body_new_text);
     for (size_t i = 0; i < m->n_attachments; i++) {
         g_free(m->attachments[i].filename);
         g_free(m->attachments[i].content_type);
@@ -895,6 +897,25 @@ static void read_references(crm_message *m, GMimeObject *obj)
 
 /* ---- entry point ------------------------------------------------------- */
 
+/* The new content of the mail for embedding: html_new is the HTML body
+ * rendered with its quotes marked and signature dropped (NULL for a
+ * text/plain body); reply_text cuts quotes and signatures in the text.
+ * When nothing new is left, the whole body is the best there is. */
+static void set_new_text(crm_message *m, const char *html_new)
+{
+    const char *src = html_new != NULL ? html_new : m->body_text;
+    char *t = crm_reply_cut(src, strlen(src));
+    const char *p = t;
+
+    while (p != NULL && *p != '\0' && g_ascii_isspace(*p))
+        p++;
+    if (p == NULL || *p == '\0') {
+        g_free(t);
+        t = g_strdup(m->body_text);
+    }
+    m->body_new_text = t;
+}
+
 crm_parse_status crm_message_parse(const char *raw, size_t len, const crm_parse_limits *lim,
                                    crm_message **out, char *err, size_t errlen)
 {
@@ -999,23 +1020,29 @@ crm_parse_status crm_message_parse(const char *raw, size_t len, const crm_parse_
     m->part_count = w.parts;
     m->mime_depth = w.depth;
 
-    if (w.plain->len > 0 || w.html == NULL) {
-        m->body_text = g_string_free(w.plain, FALSE);
-        g_free(w.html);
-    } else {
-        g_string_free(w.plain, TRUE);
-        m->body_text = crm_html_to_text(w.html, strlen(w.html), lim->max_text_bytes + 1);
-        if (m->body_text == NULL)
-            m->body_text = g_strdup("");
-        m->body_from_html = true;
-        g_free(w.html);
-    }
-    if (strlen(m->body_text) > lim->max_text_bytes) {
-        size_t cut = lim->max_text_bytes;
-        while (cut > 0 && ((unsigned char)m->body_text[cut] & 0xC0) == 0x80)
-            cut--;
-        m->body_text[cut] = '\0';
-        m->body_truncated = true;
+    {
+        char *html_new = NULL;	/* HTML rendered with its quotes marked */
+        if (w.plain->len > 0 || w.html == NULL) {
+            m->body_text = g_string_free(w.plain, FALSE);
+            g_free(w.html);
+        } else {
+            g_string_free(w.plain, TRUE);
+            m->body_text = crm_html_to_text(w.html, strlen(w.html), lim->max_text_bytes + 1);
+            if (m->body_text == NULL)
+                m->body_text = g_strdup("");
+            html_new = crm_html_to_new_text(w.html, strlen(w.html), lim->max_text_bytes);
+            m->body_from_html = true;
+            g_free(w.html);
+        }
+        if (strlen(m->body_text) > lim->max_text_bytes) {
+            size_t cut = lim->max_text_bytes;
+            while (cut > 0 && ((unsigned char)m->body_text[cut] & 0xC0) == 0x80)
+                cut--;
+            m->body_text[cut] = '\0';
+            m->body_truncated = true;
+        }
+        set_new_text(m, html_new);
+        g_free(html_new);
     }
 
     read_auto_kind(m, top);

@@ -113,6 +113,10 @@ typedef struct crm_message {
     char *body_text;		/* never NULL; "" when no text part */
     bool body_from_html;	/* text came from an HTML part */
     bool body_truncated;	/* cut at max_text_bytes */
+    char *body_new_text;	/* never NULL: what the writer wrote in this
+				 * mail, quotes and signatures cut
+				 * (reply_text 3h); body_text when that
+				 * leaves nothing */
 
     crm_attachment *attachments;
     size_t n_attachments;

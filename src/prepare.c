@@ -233,6 +233,13 @@ static crm_forward *internal_forward(const crm_workspace *ws, const crm_message 
     return f;
 }
 
+/* "Subject\n\nbody", or the body alone; g_free() it. */
+static char *subject_and(const crm_message *msg, const char *body)
+{
+    return msg->subject != NULL && *msg->subject ? g_strconcat(msg->subject, "\n\n", body, NULL)
+                                                  : g_strdup(body);
+}
+
 char *crm_prepare_blocked_reason(const crm_match *m)
 {
     GString *s;
@@ -295,11 +302,11 @@ int crm_prepare_rows(const crm_workspace *ws, const char *storage_dir, const cha
         out->dedup_key = msg->message_id != NULL && *msg->message_id
                        ? g_strconcat("mid:", msg->message_id, NULL)
                        : g_strconcat("sha256:", msg->raw_sha256_hex, NULL);
-    text = eff->subject != NULL && *eff->subject
-         ? g_strconcat(eff->subject, "\n\n", eff->body_text, NULL)
-         : g_strdup(eff->body_text);
-    out->content = text;
+    out->content = subject_and(eff, eff->body_text);
+    /* the AI reads what this mail adds, not the thread it quotes */
+    text = subject_and(eff, eff->body_new_text != NULL ? eff->body_new_text : eff->body_text);
     out->embed_text = crm_prepare_text_prefix(text, CRM_MAX_EMBED_TEXT);
+    g_free(text);
     out->metadata = metadata_json(source, eff, &m, ref, date_source, attachments, &fw);
     out->parties = crm_prepare_parties_json(&m, m.user_id);
     out->has_documents = msg->n_attachments > 0;

@@ -1,0 +1,438 @@
+/*
+ * NAME
+ *	reply_text 3 - the new content of a mail: quotes and signatures cut
+ * DESCRIPTION
+ *	See reply_text.h. The body is split into lines once; every test
+ *	below looks at a line and at most a few lines after it, through a
+ *	bounded normalised copy (lower case ASCII, no '*' bold marks, runs
+ *	of blanks and no-break spaces as one space, no space before ':'),
+ *	so the clients' spacing habits ("De :", "a écrit :", "*From:*")
+ *	compare alike and the whole pass stays linear.
+ */
+#include <stdbool.h>
+#include <string.h>
+#include <glib.h>
+
+#include "reply_text.h"
+
+#define NORM_CAP	512	/* header lines are short; longer ones never match */
+#define ATTR_MAX_LINES	3	/* Gmail wraps a long "On ... wrote:" line */
+#define ATTR_MAX_BYTES	400
+#define HEADER_WINDOW	10	/* lines after "From:" searched for the rest */
+#define SIGNOFF_MAX	80	/* "Sent from my iPhone" is a short line */
+
+typedef struct line {
+    const char *s;
+    size_t n;			/* without the line end (LF or CRLF) */
+} line;
+
+typedef struct norm {
+    char buf[NORM_CAP];
+    size_t len;
+} norm;
+
+static void norm_add(norm *z, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n && z->len < NORM_CAP - 1; i++) {
+        unsigned char c = (unsigned char)s[i];
+        bool space = c == ' ' || c == '\t';
+
+        if (c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] == 0xA0) {
+            space = true;	/* U+00A0 */
+            i++;
+        } else if (c == 0xE2 && i + 2 < n && (unsigned char)s[i + 1] == 0x80 &&
+                   (unsigned char)s[i + 2] == 0xAF) {
+            space = true;	/* U+202F, French typography before ':' */
+            i += 2;
+        }
+        if (c == '*')
+            continue;
+        if (space) {
+            if (z->len > 0 && z->buf[z->len - 1] != ' ')
+                z->buf[z->len++] = ' ';
+            continue;
+        }
+        if (c == ':' && z->len > 0 && z->buf[z->len - 1] == ' ')
+            z->len--;
+        z->buf[z->len++] = g_ascii_tolower((char)c);
+    }
+    z->buf[z->len] = '\0';
+}
+
+static void norm_end(norm *z)
+{
+    while (z->len > 0 && z->buf[z->len - 1] == ' ')
+        z->len--;
+    z->buf[z->len] = '\0';
+}
+
+static void norm_line(norm *z, const line *l)
+{
+    z->len = 0;
+    z->buf[0] = '\0';
+    norm_add(z, l->s, l->n);
+    norm_end(z);
+}
+
+static bool starts(const norm *z, const char *p)
+{
+    return strncmp(z->buf, p, strlen(p)) == 0;
+}
+
+static bool ends(const norm *z, const char *p)
+{
+    size_t n = strlen(p);
+    return z->len >= n && memcmp(z->buf + z->len - n, p, n) == 0;
+}
+
+static bool is_blank(const line *l)
+{
+    norm z;
+    norm_line(&z, l);
+    return z.len == 0;
+}
+
+static bool is_quoted(const line *l)
+{
+    size_t i = 0;
+    while (i < l->n && (l->s[i] == ' ' || l->s[i] == '\t'))
+        i++;
+    return i < l->n && l->s[i] == '>';
+}
+
+/* "-----Original Message-----" and the forms Outlook and Thunderbird
+ * write in German, French and Spanish. */
+static bool is_separator(const line *l)
+{
+    static const char *const names[] = {
+        "original message", "ursprüngliche nachricht", "original-nachricht",
+        "originalnachricht", "message d'origine", "message original",
+        "mensaje original", NULL
+    };
+    norm z;
+    size_t a = 0, b;
+
+    norm_line(&z, l);
+    while (a < z.len && (z.buf[a] == '-' || z.buf[a] == ' '))
+        a++;
+    if (a < 2)
+        return false;
+    b = z.len;
+    while (b > a && (z.buf[b - 1] == '-' || z.buf[b - 1] == ' '))
+        b--;
+    for (int i = 0; names[i] != NULL; i++)
+        if (b - a == strlen(names[i]) && memcmp(z.buf + a, names[i], b - a) == 0)
+            return true;
+    return false;
+}
+
+/* A line of only '_' or '-' (Outlook's rule above its header block). */
+static bool is_rule(const line *l)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->s[i] == '_' || l->s[i] == '-')
+            k++;
+        else if (l->s[i] != ' ' && l->s[i] != '\t' && l->s[i] != '\r')
+            return false;
+    }
+    return k >= 10;
+}
+
+static bool is_sig_dash(const line *l)
+{
+    return (l->n == 3 && memcmp(l->s, "-- ", 3) == 0) || (l->n == 2 && memcmp(l->s, "--", 2) == 0);
+}
+
+/* The sign-off a phone client appends; the quote usually follows it. */
+static bool is_signoff(const line *l)
+{
+    static const char *const prefixes[] = {
+        "sent from my ", "sent from outlook", "sent from mail for windows",
+        "sent from yahoo mail", "get outlook for ios", "get outlook for android",
+        "gesendet von meinem ", "gesendet mit der ", "outlook für ios", "outlook für android",
+        "envoyé de mon ", "envoyé depuis mon ", "obtenir outlook pour ios",
+        "obtenir outlook pour android",
+        "enviado desde mi ", "enviado desde outlook", "obtener outlook para ios",
+        "obtener outlook para android", NULL
+    };
+    norm z;
+
+    if (l->n > SIGNOFF_MAX)
+        return false;
+    norm_line(&z, l);
+    if (starts(&z, "von meinem ") && ends(&z, "gesendet"))
+        return true;
+    for (int i = 0; prefixes[i] != NULL; i++)
+        if (starts(&z, prefixes[i]))
+            return true;
+    return false;
+}
+
+/* Outlook's header block: a From line, then within a few lines a
+ * Subject and a Sent/Date or To line, in one of the four languages. */
+enum { K_NONE, K_FROM, K_SENT, K_TO, K_SUBJECT, K_CC };
+
+static int header_key(const line *l)
+{
+    static const struct { const char *key; int kind; } keys[] = {
+        { "from:", K_FROM }, { "von:", K_FROM }, { "de:", K_FROM },
+        { "sent:", K_SENT }, { "date:", K_SENT }, { "gesendet:", K_SENT },
+        { "datum:", K_SENT }, { "envoyé:", K_SENT }, { "enviado:", K_SENT },
+        { "fecha:", K_SENT }, { "enviado el:", K_SENT },
+        { "to:", K_TO }, { "an:", K_TO }, { "à:", K_TO }, { "para:", K_TO },
+        { "subject:", K_SUBJECT }, { "betreff:", K_SUBJECT }, { "objet:", K_SUBJECT },
+        { "asunto:", K_SUBJECT },
+        { "cc:", K_CC }, { "kopie:", K_CC }, { "copie:", K_CC }, { NULL, K_NONE }
+    };
+    norm z;
+
+    /* Outlook writes its header block flush left; an indented one is
+     * a listing in the text, such as the headers a bounce reports */
+    if (l->n > NORM_CAP * 4 || (l->n > 0 && (l->s[0] == ' ' || l->s[0] == '\t')))
+        return K_NONE;
+    norm_line(&z, l);
+    for (int i = 0; keys[i].key != NULL; i++)
+        if (starts(&z, keys[i].key))
+            return keys[i].kind;
+    return K_NONE;
+}
+
+static bool is_header_block(const line *lines, size_t n, size_t i)
+{
+    bool sent = false, to = false, subject = false;
+
+    if (header_key(&lines[i]) != K_FROM)
+        return false;
+    for (size_t j = i + 1; j < n && j <= i + HEADER_WINDOW; j++) {
+        switch (header_key(&lines[j])) {
+        case K_SENT: sent = true; break;
+        case K_TO: to = true; break;
+        case K_SUBJECT: subject = true; break;
+        default: break;
+        }
+    }
+    return subject && (sent || to);
+}
+
+/* Attribution lines: "On ... wrote:", "Am ... schrieb ...:",
+ * "Le ... a écrit :", "El ... escribió:". strict asks for the opening
+ * word and a digit (a date), for lines that cut without a quote below. */
+static bool is_attribution_text(const norm *z, bool strict)
+{
+    bool digit = false;
+
+    if (z->len == 0 || z->buf[z->len - 1] != ':' || z->len > ATTR_MAX_BYTES)
+        return false;
+    for (size_t i = 0; i < z->len; i++)
+        if (g_ascii_isdigit(z->buf[i]))
+            digit = true;
+    if (ends(z, " wrote:") && (!strict || starts(z, "on ")))
+        return !strict || digit;
+    if (ends(z, " a écrit:") && (!strict || starts(z, "le ")))
+        return !strict || digit;
+    if (ends(z, " escribió:") && (!strict || starts(z, "el ")))
+        return !strict || digit;
+    /* German puts the name after the verb: "... um 10:02 schrieb John <j@x>:" */
+    if ((ends(z, " schrieb:") || strstr(z->buf, " schrieb ") != NULL) &&
+        (!strict || starts(z, "am ")))
+        return !strict || digit;
+    return false;
+}
+
+/* How many lines from i form an attribution (0: none). */
+static size_t attribution_at(const line *lines, size_t n, size_t i, bool strict)
+{
+    norm z = { .len = 0 };
+
+    z.buf[0] = '\0';
+    for (size_t k = 0; k < ATTR_MAX_LINES && i + k < n; k++) {
+        const line *l = &lines[i + k];
+        if (is_quoted(l) || is_blank(l) || l->n > ATTR_MAX_BYTES)
+            return 0;
+        /* only a line that opens like an attribution continues on the
+         * next; "Thanks!" above "John <j@x> wrote:" is text */
+        if (k == 1 && !(starts(&z, "on ") || starts(&z, "am ") || starts(&z, "le ") ||
+                        starts(&z, "el ")))
+            return 0;
+        if (k > 0 && z.len > 0 && z.buf[z.len - 1] != ' ' && z.buf[z.len - 1] != '<')
+            norm_add(&z, " ", 1);
+        norm_add(&z, l->s, l->n);
+        norm_end(&z);
+        if (is_attribution_text(&z, strict))
+            return k + 1;
+    }
+    return 0;
+}
+
+static bool quote_follows(const line *lines, size_t n, size_t j)
+{
+    while (j < n && is_blank(&lines[j]))
+        j++;
+    return j < n && is_quoted(&lines[j]);
+}
+
+static GArray *split_lines(const char *text, size_t len)
+{
+    GArray *a = g_array_new(FALSE, FALSE, sizeof(line));
+    size_t start = 0;
+
+    for (size_t i = 0; i <= len; i++) {
+        if (i == len || text[i] == '\n') {
+            line l = { text + start, i - start };
+            if (l.n > 0 && l.s[l.n - 1] == '\r')
+                l.n--;
+            if (i < len || l.n > 0)
+                g_array_append_val(a, l);
+            start = i + 1;
+        }
+    }
+    return a;
+}
+
+static char *valid_dup(const char *s, size_t n)
+{
+    if (g_utf8_validate(s, (gssize)n, NULL) && memchr(s, '\0', n) == NULL)
+        return g_strndup(s, n);
+    {
+        char *v = g_utf8_make_valid(s, (gssize)n);
+        /* an embedded NUL would end the string early: that is fine */
+        return v;
+    }
+}
+
+static char *reply_cut(const char *text, size_t len, bool whole_when_empty)
+{
+    GArray *arr;
+    const line *lines;
+    size_t n, cut;
+    bool *drop;
+    bool quoting = false;
+    GString *out;
+
+    if (text == NULL || len == 0)
+        return whole_when_empty ? g_strdup("") : NULL;
+    arr = split_lines(text, len);
+    lines = (const line *)(void *)arr->data;
+    n = arr->len;
+    cut = n;
+    drop = g_new0(bool, n + 1);
+
+    for (size_t i = 0; i < n; i++) {
+        const line *l = &lines[i];
+        size_t k;
+
+        if (drop[i] || is_quoted(l))
+            continue;
+        if (is_sig_dash(l) || is_signoff(l) || is_separator(l) || is_header_block(lines, n, i)) {
+            cut = i;
+            break;
+        }
+        /* a rule heading an Outlook header block goes with the block */
+        if (is_rule(l)) {
+            size_t j = i + 1;
+            while (j < n && is_blank(&lines[j]))
+                j++;
+            if (j < n && is_header_block(lines, n, j)) {
+                cut = i;
+                break;
+            }
+        }
+        if ((k = attribution_at(lines, n, i, false)) > 0 && quote_follows(lines, n, i + k)) {
+            /* it introduces a quote: the answers below it may be new text */
+            for (size_t j = i; j < i + k; j++)
+                drop[j] = true;
+            quoting = true;
+            continue;
+        }
+        if (attribution_at(lines, n, i, true) > 0) {
+            cut = i;
+            break;
+        }
+    }
+
+    /* Without an attribution, '>' lines are a quote when they are more
+     * than one line or close the text; a single one amid the writer's
+     * own lines ("> 20 seats get the discount") is text. */
+    for (size_t i = 0; i < cut && !quoting;) {
+        size_t j = i;
+        if (!is_quoted(&lines[i])) {
+            i++;
+            continue;
+        }
+        while (j < cut && is_quoted(&lines[j]))
+            j++;
+        if (j - i >= 2)
+            quoting = true;
+        else {
+            size_t k = j;
+            while (k < cut && is_blank(&lines[k]))
+                k++;
+            if (k == cut)
+                quoting = true;
+        }
+        i = j;
+    }
+
+    out = g_string_new(NULL);
+    {
+        bool pending_blank = false;
+        size_t end = cut, removed = 0;
+
+        /* the rule or blank lines just above the cut are not content */
+        while (end > 0 && (is_blank(&lines[end - 1]) || is_rule(&lines[end - 1]) ||
+                           drop[end - 1] || (quoting && is_quoted(&lines[end - 1]))))
+            end--;
+        for (size_t i = 0; i < end; i++) {
+            const line *l = &lines[i];
+            if (drop[i] || (quoting && is_quoted(l))) {
+                removed++;
+                continue;
+            }
+            if (is_blank(l)) {
+                pending_blank = out->len > 0;
+                continue;
+            }
+            if (pending_blank)
+                g_string_append(out, "\n\n");
+            else if (out->len > 0)
+                g_string_append_c(out, '\n');
+            pending_blank = false;
+            g_string_append_len(out, l->s, (gssize)l->n);
+        }
+        for (size_t i = end; i < n && removed == 0; i++)
+            if (!is_blank(&lines[i]))
+                removed++;
+        /* nothing cut: the text as it came, so that the store can tell
+         * the embedding text is the content and keep it once */
+        if (removed == 0) {
+            g_string_free(out, TRUE);
+            out = NULL;
+        }
+    }
+    g_free(drop);
+    g_array_free(arr, TRUE);
+
+    if (out == NULL)
+        return valid_dup(text, len);
+    if (out->len == 0) {
+        /* a reply with nothing new */
+        g_string_free(out, TRUE);
+        return whole_when_empty ? valid_dup(text, len) : NULL;
+    }
+    {
+        char *r = valid_dup(out->str, out->len);
+        g_string_free(out, TRUE);
+        return r;
+    }
+}
+
+char *crm_reply_text(const char *text, size_t len)
+{
+    return reply_cut(text, len, true);
+}
+
+char *crm_reply_cut(const char *text, size_t len)
+{
+    return reply_cut(text, len, false);
+}
