@@ -60,11 +60,12 @@ def checks_of(row):
     return out
 
 
-def item_key(base, path):
-    """('mid', Message-ID) for a mail, ('uid', UID) for a calendar file."""
+def item_key(base, path, as_meeting=False):
+    """('mid', Message-ID) for a mail, ('uid', UID) for a calendar file or
+    for the meeting an invitation mail carries (as_meeting)."""
     with open(os.path.join(base, path), encoding="utf-8", errors="replace") as f:
         text = f.read()
-    if path.endswith(".ics"):
+    if path.endswith(".ics") or as_meeting:
         m = re.search(r"^UID:(.*?)\r?$", text, re.M)
         return ("uid", m.group(1).strip()) if m else None
     head = re.split(r"\r?\n\r?\n", text, 1)[0]
@@ -143,6 +144,11 @@ def interactions_query(ws, key):
                                   FROM interaction_participants p WHERE p.interaction_id = i.id))
                ORDER BY i.interacted_at), '[]'::json)
           FROM interactions i WHERE i.workspace_id = %s AND %s""" % (ws_clause(ws), where)
+
+
+def mails_with_mid(ws, mid):
+    return sql_json("SELECT count(*) FROM interactions WHERE workspace_id = %s AND type = 'email'"
+                    " AND metadata->>'message_id' = %s" % (ws_clause(ws), q(mid)))
 
 
 def meetings_with_uid(ws, uid):
@@ -253,6 +259,12 @@ def compare_item(base, row, before, after, state):
             c = meetings_with_uid(ws, uid)
             if c != int(n):
                 diffs.append("expected %s meeting(s) with UID %s, got %s" % (n, uid, c))
+        elif k == "as":
+            pass		# the item's key: see item_key()
+        elif k == "mails":
+            c = mails_with_mid(ws, item_key(base, row["path"])[1])
+            if c != int(v):
+                diffs.append("expected %s email interaction(s) for the Message-ID, got %s" % (v, c))
         elif k == "reason":
             if not re.search(v, state["output"], re.I):
                 diffs.append("the reason does not name /%s/ (%s)" % (v, state["said"]))
@@ -336,7 +348,7 @@ def cmd_run(base, rows):
             continue
         for e, a in creates_of(row).items():
             expected_contacts[(ws, e)] = a
-        key = item_key(base, row["path"])
+        key = item_key(base, row["path"], ("as", "meeting") in checks_of(row))
         if ws not in known:
             known[ws] = contacts_of(ws)
         before = known[ws]
