@@ -21,6 +21,7 @@ typedef struct crm_workspace {
     GPtrArray *domains;		/* char*, lower case */
     GHashTable *users;		/* lower-case email -> user UUID text */
     GHashTable *dropboxes;	/* dropbox addresses: never a party */
+    bool dropbox_anyone;	/* dropbox senders: anyone (else users only) */
 } crm_workspace;
 
 crm_workspace *crm_workspace_new(const char *id, const char *name);
