@@ -44,6 +44,10 @@ is "$(sql "SELECT string_agg(metadata->>'message_id', ',' ORDER BY metadata->>'m
 like "$(answer "$(send bob b1)")" "^250 " "another sender is not affected"
 is "$(stored_from bob.test)" "1" "and stored"
 is "$(sql "SELECT count(*) FROM dropbox_arrivals")" "6" "what was stored is what is counted"
+is "$(sql "SET LOCAL role crmgate_tenant; SET LOCAL crmgate.workspace_id = '00000000-0000-0000-0000-000000000000'; SELECT count(*) FROM dropbox_arrivals")" \
+   "0" "row-level security hides a workspace's arrivals from another"
+is "$(sql "SET LOCAL role crmgate_tenant; SET LOCAL crmgate.workspace_id = '$(ws_id Acme)'; SELECT count(*) FROM dropbox_arrivals")" \
+   "6" "and shows them to their own"
 kill $SERVE_PID; wait $SERVE_PID
 
 # the window slides: after it, the sender is counted afresh
