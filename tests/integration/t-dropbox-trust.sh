@@ -152,4 +152,19 @@ out=$(smtp --from alice@acme.example --to log+acme@in.example.com --data "$WORK/
 like "$(answer "$out")" "^250 " "without any trusted field the user check alone decides"
 stop_serve
 
+# SIGHUP takes new trusted authserv-ids
+printf 'trusted_authserv_ids =\n' > "$WORK/crmgate.conf"
+start_serve -c "$WORK/crmgate.conf"
+msg "$WORK/h1.eml" "Alice Archer <alice@acme.example>" h1@acme.example \
+    "Authentication-Results: mx.acme.example; dmarc=fail header.from=acme.example"
+out=$(smtp --from alice@acme.example --to log+acme@in.example.com --data "$WORK/h1.eml")
+like "$(answer "$out")" "^250 " "with no trusted authserv-id configured, a user's mail is taken whatever its fields say"
+printf 'trusted_authserv_ids = mx.acme.example\n' > "$WORK/crmgate.conf"
+kill -HUP $SERVE_PID; sleep 0.5
+msg "$WORK/h2.eml" "Alice Archer <alice@acme.example>" h2@acme.example \
+    "Authentication-Results: mx.acme.example; dmarc=fail header.from=acme.example"
+out=$(smtp --from alice@acme.example --to log+acme@in.example.com --data "$WORK/h2.eml")
+like "$(answer "$out")" "^550 5.7.1 .*failed DMARC at mx.acme.example" "after SIGHUP the configured authserv-id is believed"
+stop_serve
+
 done_testing

@@ -326,6 +326,22 @@ static void trusted_verdicts(void **state)
     assert_non_null(strstr(f->why, "is not authenticated at mx.acme.example"));
     fx_free(f);
 
+    /* a pass for another domain says nothing of the user's */
+    f = fx_new("alice@acme.example", "mx.acme.example");
+    fx_ar(f, "mx.acme.example; dmarc=pass header.from=evil.example; dkim=pass header.d=evil.example");
+    assert_false(fx_trusted(f, "alice@acme.example"));
+    fx_free(f);
+    /* alignment is by registrable domain (public suffix list): two
+     * companies under co.uk are not aligned */
+    crm_workspace_add_user((f = fx_new("bob@acme.co.uk", "mx.acme.example"))->ws, "bob@acme.co.uk", "u2");
+    fx_ar(f, "mx.acme.example; dkim=pass header.d=evil.co.uk");
+    assert_false(fx_trusted(f, "x@y.example"));
+    fx_free(f);
+    crm_workspace_add_user((f = fx_new("bob@acme.co.uk", "mx.acme.example"))->ws, "bob@acme.co.uk", "u2");
+    fx_ar(f, "mx.acme.example; dkim=pass header.d=mail.acme.co.uk");
+    assert_true(fx_trusted(f, "x@y.example"));
+    fx_free(f);
+
     /* SPF speaks for the envelope sender: the address or its domain */
     f = fx_new("bob@evil.example", "mx.acme.example");
     fx_ar(f, "mx.acme.example; spf=pass smtp.mailfrom=alice@acme.example");
