@@ -259,9 +259,13 @@ static void judge_sender(crm_committer *c, pending *req, bool *untrusted)
     crm_delivery *d = req->d;
     crm_trust_input in = { d->envelope_from, &d->msg->from, d->auth, d->n_auth, NULL };
     char why[CRM_DELIVERY_REASON], first[CRM_DELIVERY_REASON] = "";
+    char **trusted;
 
+    /* a copy: loading a workspace below may wait on the database */
     g_mutex_lock(&c->trust_lock);
-    in.trusted_ids = c->trusted_ids;
+    trusted = g_strdupv(c->trusted_ids);
+    g_mutex_unlock(&c->trust_lock);
+    in.trusted_ids = trusted;
     for (size_t w = 0; w < d->n_workspaces; w++) {
         bool unreachable;
         const crm_workspace *ws = workspace(c, d->workspaces[w], &unreachable);
@@ -274,7 +278,7 @@ static void judge_sender(crm_committer *c, pending *req, bool *untrusted)
             g_strlcpy(first, why, sizeof first);
         set_status(req, w, CRM_DELIVERY_UNTRUSTED, why);
     }
-    g_mutex_unlock(&c->trust_lock);
+    g_strfreev(trusted);
     if (first[0] == '\0' || !d->all_or_nothing)
         return;
     for (size_t w = 0; w < d->n_workspaces; w++) {
