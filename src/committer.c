@@ -86,9 +86,13 @@ static void refresh_routes(crm_committer *c)
 {
     GHashTable *routes = NULL;
     char err[1024];
+    gint64 started;
 
     if (!connect_store(c))
         return;
+    /* the routes are as new as the query's start: a reload asked for
+     * while an older query ran must not take that one's answer */
+    started = g_get_monotonic_time();
     if (crm_store_routes(c->store, &routes, err, sizeof err) < 0) {
         crm_log(CRM_LOG_WARN, "loading dropbox addresses: %s", err);
         drop_store(c);
@@ -98,7 +102,7 @@ static void refresh_routes(crm_committer *c)
     if (c->routes != NULL)
         g_hash_table_unref(c->routes);
     c->routes = routes;
-    c->routes_at = g_get_monotonic_time();
+    c->routes_at = started;
     g_rw_lock_writer_unlock(&c->routes_lock);
 }
 
@@ -121,7 +125,7 @@ static int lookup_route(crm_committer *c, const char *address, char **workspace)
 
 int crm_committer_route(crm_committer *c, const char *address, char **workspace)
 {
-    gint64 asked, deadline;
+    gint64 asked, wanted, deadline;
     int rc = lookup_route(c, address, workspace);
 
     if (rc != 0)
@@ -136,15 +140,19 @@ int crm_committer_route(crm_committer *c, const char *address, char **workspace)
      * added: wait for that second to pass rather than refuse for good. */
     if (g_get_monotonic_time() - asked < G_USEC_PER_SEC)
         g_usleep((gulong)MAX(0, asked + G_USEC_PER_SEC - g_get_monotonic_time()));
+    /* routes loaded from a query started after now, not merely other
+     * ones: the thread marks them stale (0) before the query, and a
+     * periodic query may be under way from before the address existed */
+    wanted = g_get_monotonic_time();
     g_atomic_int_set(&c->reload, 1);
-    deadline = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
+    deadline = wanted + 2 * G_USEC_PER_SEC;
     while (g_get_monotonic_time() < deadline) {
         gint64 at;
         g_usleep(20 * 1000);
         g_rw_lock_reader_lock(&c->routes_lock);
         at = c->routes_at;
         g_rw_lock_reader_unlock(&c->routes_lock);
-        if (at != asked)
+        if (at >= wanted)
             break;
     }
     return lookup_route(c, address, workspace);
