@@ -1,6 +1,6 @@
 /*
  * NAME
- *	cmd_workspace 3 - "crmgate workspace add|list|add-domain"
+ *	cmd_workspace 3 - "crmgate workspace add|list|add-domain|add-address|set"
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -16,9 +16,12 @@ static const char usage[] =
     "       crmgate workspace add-domain NAME DOMAIN\n"
     "       crmgate workspace add-address NAME ADDRESS\n"
     "       crmgate workspace list\n"
+    "       crmgate workspace set NAME --dropbox-senders users|anyone\n"
     "A workspace is one tenant of the CRM. Its domains are its own mail\n"
     "domains: their addresses are colleagues, never contacts. Its addresses\n"
-    "are BCC-to-CRM dropboxes: mail sent to one is logged into it.\n";
+    "are BCC-to-CRM dropboxes: mail sent to one is logged into it, when\n"
+    "its envelope sender or From is a user of the workspace (dropbox\n"
+    "senders \"users\", the default) or from any sender (\"anyone\").\n";
 
 static bool valid_domain(const char *d)
 {
@@ -146,6 +149,39 @@ static int workspace_list(crm_config *cfg, int argc, char **argv)
     return CRM_EXIT_OK;
 }
 
+static int workspace_set(crm_config *cfg, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "dropbox-senders", required_argument, NULL, 's' },
+        { NULL, 0, NULL, 0 }
+    };
+    const char *senders = NULL;
+    char err[1024];
+    crm_store *st;
+    int c, rc;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "s:", opts, NULL)) != -1) {
+        if (c != 's')
+            return cli_usage(usage);
+        if (strcmp(optarg, "users") != 0 && strcmp(optarg, "anyone") != 0) {
+            crm_die_msg("workspace set: --dropbox-senders is users or anyone, not \"%s\"", optarg);
+            return CRM_EXIT_USAGE;
+        }
+        senders = optarg;
+    }
+    if (optind != argc - 1 || senders == NULL)
+        return cli_usage(usage);
+    st = cli_open_store(cfg);
+    if (st == NULL)
+        return CRM_EXIT_FAILED;
+    rc = crm_store_workspace_set_dropbox_senders(st, argv[optind], senders, err, sizeof err);
+    if (rc != 0)
+        crm_die_msg("workspace set: %s", err);
+    crm_store_close(st);
+    return rc == 0 ? CRM_EXIT_OK : rc == CRM_STORE_NOT_FOUND ? CRM_EXIT_USAGE : CRM_EXIT_FAILED;
+}
+
 int cmd_workspace(crm_config *cfg, int argc, char **argv)
 {
     if (argc < 2)
@@ -160,6 +196,8 @@ int cmd_workspace(crm_config *cfg, int argc, char **argv)
         return workspace_add_address(cfg, argc - 1, argv + 1);
     if (strcmp(argv[1], "list") == 0)
         return workspace_list(cfg, argc - 1, argv + 1);
+    if (strcmp(argv[1], "set") == 0)
+        return workspace_set(cfg, argc - 1, argv + 1);
     crm_die_msg("workspace: unknown subcommand \"%s\"", argv[1]);
     return cli_usage(usage);
 }

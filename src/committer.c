@@ -11,6 +11,7 @@
 #include "blobstore.h"
 #include "committer.h"
 #include "db.h"
+#include "dropbox_trust.h"
 #include "log.h"
 #include "matcher.h"
 #include "meeting.h"
@@ -44,6 +45,9 @@ struct crm_committer {
     gint64 routes_at;
     gint create_accounts;	/* atomic: SIGHUP may change it */
     gint reload;		/* atomic: refresh routes and workspaces now */
+    GMutex trust_lock;		/* guards trusted_ids: SIGHUP may change them */
+    char **trusted_ids;		/* trusted_authserv_ids, lower case; NULL: none */
+    gint loop_limit, loop_window;	/* atomic: SIGHUP may change them */
 };
 
 static void cached_free(gpointer p)
@@ -82,9 +86,13 @@ static void refresh_routes(crm_committer *c)
 {
     GHashTable *routes = NULL;
     char err[1024];
+    gint64 started;
 
     if (!connect_store(c))
         return;
+    /* the routes are as new as the query's start: a reload asked for
+     * while an older query ran must not take that one's answer */
+    started = g_get_monotonic_time();
     if (crm_store_routes(c->store, &routes, err, sizeof err) < 0) {
         crm_log(CRM_LOG_WARN, "loading dropbox addresses: %s", err);
         drop_store(c);
@@ -94,7 +102,7 @@ static void refresh_routes(crm_committer *c)
     if (c->routes != NULL)
         g_hash_table_unref(c->routes);
     c->routes = routes;
-    c->routes_at = g_get_monotonic_time();
+    c->routes_at = started;
     g_rw_lock_writer_unlock(&c->routes_lock);
 }
 
@@ -117,7 +125,7 @@ static int lookup_route(crm_committer *c, const char *address, char **workspace)
 
 int crm_committer_route(crm_committer *c, const char *address, char **workspace)
 {
-    gint64 asked, deadline;
+    gint64 asked, wanted, deadline;
     int rc = lookup_route(c, address, workspace);
 
     if (rc != 0)
@@ -132,15 +140,19 @@ int crm_committer_route(crm_committer *c, const char *address, char **workspace)
      * added: wait for that second to pass rather than refuse for good. */
     if (g_get_monotonic_time() - asked < G_USEC_PER_SEC)
         g_usleep((gulong)MAX(0, asked + G_USEC_PER_SEC - g_get_monotonic_time()));
+    /* routes loaded from a query started after now, not merely other
+     * ones: the thread marks them stale (0) before the query, and a
+     * periodic query may be under way from before the address existed */
+    wanted = g_get_monotonic_time();
     g_atomic_int_set(&c->reload, 1);
-    deadline = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
+    deadline = wanted + 2 * G_USEC_PER_SEC;
     while (g_get_monotonic_time() < deadline) {
         gint64 at;
         g_usleep(20 * 1000);
         g_rw_lock_reader_lock(&c->routes_lock);
         at = c->routes_at;
         g_rw_lock_reader_unlock(&c->routes_lock);
-        if (at != asked)
+        if (at >= wanted)
             break;
     }
     return lookup_route(c, address, workspace);
@@ -249,6 +261,106 @@ static void set_status(pending *req, size_t w, crm_delivery_status st, const cha
     req->d->status[w] = st;
     if (why != NULL && req->d->reason[0] == '\0')
         g_strlcpy(req->d->reason, why, sizeof req->d->reason);
+    if (why != NULL && req->d->reasons != NULL)
+        g_strlcpy(req->d->reasons[w], why, sizeof req->d->reasons[w]);
+}
+
+/* Whether each workspace of the delivery takes mail from its sender;
+ * untrusted[w] set for those that do not (their status set). With
+ * all_or_nothing one refusal refuses the mail everywhere. */
+static void judge_sender(crm_committer *c, pending *req, bool *untrusted)
+{
+    crm_delivery *d = req->d;
+    crm_trust_input in = { d->envelope_from, &d->msg->from, d->auth, d->n_auth, NULL };
+    char why[CRM_DELIVERY_REASON], first[CRM_DELIVERY_REASON] = "";
+    char **trusted;
+
+    /* a copy: loading a workspace below may wait on the database */
+    g_mutex_lock(&c->trust_lock);
+    trusted = g_strdupv(c->trusted_ids);
+    g_mutex_unlock(&c->trust_lock);
+    in.trusted_ids = trusted;
+    for (size_t w = 0; w < d->n_workspaces; w++) {
+        bool unreachable;
+        const crm_workspace *ws = workspace(c, d->workspaces[w], &unreachable);
+
+        untrusted[w] = false;
+        if (ws == NULL || crm_dropbox_trusted(ws, &in, why, sizeof why))
+            continue;
+        untrusted[w] = true;
+        if (first[0] == '\0')
+            g_strlcpy(first, why, sizeof first);
+        set_status(req, w, CRM_DELIVERY_UNTRUSTED, why);
+    }
+    g_strfreev(trusted);
+    if (first[0] == '\0' || !d->all_or_nothing)
+        return;
+    for (size_t w = 0; w < d->n_workspaces; w++) {
+        if (!untrusted[w])
+            set_status(req, w, CRM_DELIVERY_UNTRUSTED, first);
+        untrusted[w] = true;
+    }
+}
+
+/* The loop breaker over one workspace's group, before it is stored: a
+ * mail whose sender is over the limit is throttled, and taken out of
+ * the group with its companions. arrivals[i]: what to give back when
+ * group item i is then not stored. */
+static void break_loops(crm_committer *c, const char *ws_id, GArray *group, GArray *arrivals)
+{
+    guint n = group->len;
+    const char **keys = g_new0(const char *, n);
+    char **owned = g_new0(char *, n);
+    int64_t *ids = g_new0(int64_t, n);
+    unsigned *counts = g_new0(unsigned, n);
+    unsigned limit = (unsigned)g_atomic_int_get(&c->loop_limit);
+    unsigned window = (unsigned)g_atomic_int_get(&c->loop_window);
+    char err[1024];
+
+    for (guint i = 0; i < n; i++) {
+        slot *s = &g_array_index(group, slot, i);
+        if (!s->companion)
+            keys[i] = owned[i] = crm_dropbox_sender(s->req->d->envelope_from, &s->req->d->msg->from);
+    }
+    if (crm_store_arrivals_take(c->store, ws_id, keys, n, window, limit, ids, counts,
+                                err, sizeof err) < 0) {
+        /* the count is a guard, not the mail: log it and store */
+        crm_log(CRM_LOG_WARN, "loop breaker: %s", err);
+        memset(ids, 0, n * sizeof *ids);
+        memset(counts, 0, n * sizeof *counts);
+    }
+    g_array_set_size(arrivals, 0);
+    for (guint i = 0, k = 0; i < n; i++, k++) {
+        slot *s = &g_array_index(group, slot, k);
+        bool drop = false;
+
+        if (!s->companion && keys[i] != NULL && ids[i] == 0 && counts[i] > limit) {
+            char why[CRM_DELIVERY_REASON];
+            g_snprintf(why, sizeof why, "loop breaker: %s sent %u mails to the dropbox within "
+                       "%u %s (limit %u)", keys[i], counts[i],
+                       window % 60 == 0 ? window / 60 : window,
+                       window % 60 == 0 ? "minutes" : "seconds", limit);
+            set_status(s->req, s->ws_index, CRM_DELIVERY_THROTTLED, why);
+            drop = true;
+        } else if (s->companion) {
+            /* a throttled mail's invitations go with it */
+            drop = s->req->d->status[s->ws_index] == CRM_DELIVERY_THROTTLED;
+        }
+        if (drop) {
+            g_free(s->label);
+            crm_prepared_clear(&s->rows);
+            g_array_remove_index(group, k);
+            k--;
+            continue;
+        }
+        g_array_append_val(arrivals, ids[i]);
+    }
+    for (guint i = 0; i < n; i++)
+        g_free(owned[i]);
+    g_free(owned);
+    g_free(keys);
+    g_free(ids);
+    g_free(counts);
 }
 
 /* Prepare every (mail, workspace) of the group and store them, one
@@ -276,13 +388,17 @@ static void process(crm_committer *c, GPtrArray *reqs)
         crm_delivery *d = req->d;
         char why[256];
         const char *skip = crm_prepare_skip_reason(d->msg, why, sizeof why);
+        bool *untrusted = g_new0(bool, d->n_workspaces);
 
+        judge_sender(c, req, untrusted);
         for (size_t w = 0; w < d->n_workspaces; w++) {
             bool unreachable;
             const crm_workspace *ws = workspace(c, d->workspaces[w], &unreachable);
             slot s = { req, w, { 0 }, false, NULL };
             GArray *group;
 
+            if (untrusted[w])
+                continue;	/* judged: nothing of it is stored */
             if (ws == NULL) {
                 set_status(req, w, unreachable ? CRM_DELIVERY_TEMPFAIL : CRM_DELIVERY_REJECTED,
                            unreachable ? "database unreachable" : "workspace no longer exists");
@@ -318,6 +434,7 @@ static void process(crm_committer *c, GPtrArray *reqs)
             if (d->msg->n_calendar_parts > 0)
                 add_invitations(group, req, w, ws, s.rows.interacted_at);
         }
+        g_free(untrusted);
     }
 
     /* a dead connection: what was prepared gets a temporary failure
@@ -329,10 +446,17 @@ static void process(crm_committer *c, GPtrArray *reqs)
     g_hash_table_iter_init(&it, groups);
     while (g_hash_table_iter_next(&it, &key, &value)) {
         GArray *group = value;
-        crm_store_item *items = g_new0(crm_store_item, group->len);
+        GArray *arrivals = g_array_new(FALSE, TRUE, sizeof(int64_t));
+        crm_store_item *items;
         bool docs = false;
         char err[1024] = "";
         int rc = 0;
+
+        if (c->store != NULL)
+            break_loops(c, key, group, arrivals);
+        else
+            g_array_set_size(arrivals, group->len);
+        items = g_new0(crm_store_item, group->len);
 
         for (guint i = 0; i < group->len; i++) {
             slot *s = &g_array_index(group, slot, i);
@@ -371,8 +495,19 @@ static void process(crm_committer *c, GPtrArray *reqs)
             set_status(s->req, s->ws_index, st, st == CRM_DELIVERY_REJECTED ? items[i].error
                                             : st == CRM_DELIVERY_TEMPFAIL ? "database unreachable"
                                             : NULL);
+            if (st == CRM_DELIVERY_STORED)
+                g_array_index(arrivals, int64_t, i) = 0;	/* it counts */
             crm_prepared_clear(&s->rows);
         }
+        for (guint i = 0; i < group->len; i++)
+            if (g_array_index(group, slot, i).companion)
+                g_array_index(arrivals, int64_t, i) = 0;
+        /* what was counted but not stored (a duplicate) does not count */
+        if (c->store != NULL &&
+            crm_store_arrivals_give_back(c->store, key, (const int64_t *)(void *)arrivals->data,
+                                         arrivals->len, err, sizeof err) < 0)
+            crm_log(CRM_LOG_WARN, "loop breaker: %s", err);
+        g_array_free(arrivals, TRUE);
         g_free(items);
     }
     g_hash_table_destroy(groups);
@@ -431,6 +566,11 @@ crm_committer *crm_committer_new(const crm_config *cfg)
     c->cfg.smtp_listen = c->cfg.lmtp_listen = c->cfg.hostname = NULL;
     c->cfg.tls_cert = c->cfg.tls_key = NULL;
     c->create_accounts = cfg->create_accounts;
+    c->cfg.trusted_authserv_ids = NULL;
+    g_mutex_init(&c->trust_lock);
+    c->trusted_ids = crm_dropbox_trusted_ids(cfg->trusted_authserv_ids);
+    c->loop_limit = (gint)MIN(cfg->dropbox_loop_limit, (unsigned)G_MAXINT);
+    c->loop_window = (gint)MIN(cfg->dropbox_loop_window, (unsigned)G_MAXINT);
     c->queue = g_async_queue_new();
     c->workspaces = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, cached_free);
     g_rw_lock_init(&c->routes_lock);
@@ -440,7 +580,16 @@ crm_committer *crm_committer_new(const crm_config *cfg)
 
 void crm_committer_reconfigure(crm_committer *c, const crm_config *cfg)
 {
+    char **ids = crm_dropbox_trusted_ids(cfg->trusted_authserv_ids), **old;
+
     g_atomic_int_set(&c->create_accounts, cfg->create_accounts);
+    g_atomic_int_set(&c->loop_limit, (gint)MIN(cfg->dropbox_loop_limit, (unsigned)G_MAXINT));
+    g_atomic_int_set(&c->loop_window, (gint)MIN(cfg->dropbox_loop_window, (unsigned)G_MAXINT));
+    g_mutex_lock(&c->trust_lock);
+    old = c->trusted_ids;
+    c->trusted_ids = ids;
+    g_mutex_unlock(&c->trust_lock);
+    g_strfreev(old);
     g_atomic_int_set(&c->reload, 1);
 }
 
@@ -471,6 +620,8 @@ void crm_committer_free(crm_committer *c)
     if (c->routes != NULL)
         g_hash_table_unref(c->routes);
     g_rw_lock_clear(&c->routes_lock);
+    g_strfreev(c->trusted_ids);
+    g_mutex_clear(&c->trust_lock);
     g_async_queue_unref(c->queue);
     g_free(c->database_url);
     g_free(c->home);

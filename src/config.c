@@ -79,6 +79,12 @@ static const key_def keys[] = {
       "seconds a client may take to send one whole message (DATA)" },
     { "shutdown_timeout", K_UINT, OFF(shutdown_timeout), false,
       "seconds SIGTERM waits for sessions in progress" },
+    { "trusted_authserv_ids", K_STRING, OFF(trusted_authserv_ids), false,
+      "authserv-ids (comma-separated) whose Authentication-Results are believed" },
+    { "dropbox_loop_limit", K_UINT, OFF(dropbox_loop_limit), false,
+      "dropbox mails stored per sender and workspace within dropbox_loop_window" },
+    { "dropbox_loop_window", K_UINT, OFF(dropbox_loop_window), false,
+      "seconds of the dropbox loop breaker's window" },
     { "sync_sources", K_BOOL, OFF(sync_sources), false,
       "serve syncs the connected mailboxes (crmgate source add)" },
     { "source_lease", K_UINT, OFF(source_lease), false,
@@ -131,6 +137,8 @@ void crm_config_init(crm_config *cfg)
     cfg->smtp_timeout = 300;
     cfg->smtp_data_timeout = 1800;
     cfg->shutdown_timeout = 30;
+    cfg->dropbox_loop_limit = 20;
+    cfg->dropbox_loop_window = 7200;
     cfg->sync_sources = true;
     cfg->source_lease = 60;
     cfg->source_poll = 60;

@@ -47,6 +47,10 @@ typedef struct crm_config {
     unsigned smtp_timeout;	/* seconds of client silence */
     unsigned smtp_data_timeout;	/* seconds to send a whole message */
     unsigned shutdown_timeout;	/* seconds SIGTERM waits for sessions */
+    /* the dropbox (dropbox_trust.h, committer.h) */
+    char *trusted_authserv_ids;	/* comma-separated; NULL: none */
+    unsigned dropbox_loop_limit;	/* mails per sender per window */
+    unsigned dropbox_loop_window;	/* seconds */
     /* connected mailboxes and calendars (crmgate serve) */
     bool sync_sources;		/* run the IMAP/CalDAV pollers in serve */
     unsigned source_lease;	/* seconds a sync's lease lasts unrenewed */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <gio/gio.h>
 
+#include "auth_results.h"
 #include "log.h"
 #include "smtp.h"
 #include "smtp_command.h"
@@ -218,6 +219,8 @@ static const char *status_reply(crm_delivery_status st)
     case CRM_DELIVERY_SKIPPED: return "250 2.0.0 Ok: automatic mail, not logged";
     case CRM_DELIVERY_REJECTED: return "554 5.6.0 Error: message refused";
     case CRM_DELIVERY_TEMPFAIL: return "451 4.3.0 Error: temporary failure, try again later";
+    case CRM_DELIVERY_UNTRUSTED: return "550 5.7.1 Error: sender not allowed";
+    case CRM_DELIVERY_THROTTLED: return "250 2.0.0 Ok: not logged (loop breaker)";
     }
     return "451 4.3.0 Error";
 }
@@ -231,6 +234,8 @@ static void deliver(session *s, const GString *raw, const char *qid)
     GPtrArray *names = g_ptr_array_new();
     crm_delivery d = { 0 };
     crm_delivery_status worst = CRM_DELIVERY_STORED;
+    GPtrArray *auth;
+    const char *untrusted = NULL;
 
     if (pst != CRM_PARSE_OK) {
         crm_log(CRM_LOG_INFO, "%s: %s: refused: %s", s->lmtp ? "lmtp" : "smtp", qid, err);
@@ -253,12 +258,32 @@ static void deliver(session *s, const GString *raw, const char *qid)
     d.workspaces = (const char *const *)names->pdata;
     d.n_workspaces = names->len;
     d.status = g_new0(crm_delivery_status, names->len);
+    /* the dropbox's rules: who sent it, as the front MTA authenticated it */
+    auth = g_ptr_array_new_with_free_func((GDestroyNotify)crm_auth_results_free);
+    {
+        GPtrArray *fields = crm_auth_results_fields(raw->str, raw->len);
+        for (guint i = 0; i < fields->len; i++) {
+            crm_auth_results *ar = crm_auth_results_parse(fields->pdata[i],
+                                                          strlen(fields->pdata[i]));
+            if (ar != NULL)
+                g_ptr_array_add(auth, ar);
+        }
+        g_ptr_array_free(fields, TRUE);
+    }
+    d.envelope_from = s->mail_from;
+    d.auth = (crm_auth_results *const *)auth->pdata;
+    d.n_auth = auth->len;
+    d.all_or_nothing = !s->lmtp;
+    d.reasons = g_malloc0(sizeof *d.reasons * names->len);
     crm_committer_deliver(s->srv->committer, &d);
 
     for (guint k = 0; k < names->len; k++) {
+        const char *why = d.reasons[k][0] ? d.reasons[k] : d.reason;
         crm_log(CRM_LOG_INFO, "%s: %s: workspace=%s from=<%s> size=%zu outcome=%s%s%s",
                 d.source, qid, (char *)names->pdata[k], s->mail_from, raw->len,
-                status_reply(d.status[k]) + 4, d.reason[0] ? " reason=" : "", d.reason);
+                status_reply(d.status[k]) + 4, why[0] ? " reason=" : "", why);
+        if (d.status[k] == CRM_DELIVERY_UNTRUSTED && untrusted == NULL)
+            untrusted = why;
         /* one answer for SMTP: a temporary failure anywhere asks for a
          * retry (stored parts are then duplicates); refused everywhere
          * refuses it */
@@ -278,14 +303,23 @@ static void deliver(session *s, const GString *raw, const char *qid)
             guint k = 0;
             while (k < names->len && strcmp(names->pdata[k], s->rcpt_ws->pdata[i]) != 0)
                 k++;
-            reply(s, "%s <%s>", status_reply(d.status[k]), (char *)s->rcpts->pdata[i]);
+            if (d.status[k] == CRM_DELIVERY_UNTRUSTED)
+                reply(s, "550 5.7.1 <%s>: %s", (char *)s->rcpts->pdata[i], d.reasons[k]);
+            else
+                reply(s, "%s <%s>", status_reply(d.status[k]), (char *)s->rcpts->pdata[i]);
         }
+    } else if (untrusted != NULL) {
+        /* one workspace refusing the sender refuses the whole mail, and
+         * nothing of it was stored: never 250 and then dropped */
+        reply(s, "550 5.7.1 %s", untrusted);
     } else if (worst == CRM_DELIVERY_STORED) {
         reply(s, "250 2.0.0 Ok: queued as %s", qid);
     } else {
         reply(s, "%s", status_reply(worst));
     }
     g_free(d.status);
+    g_free(d.reasons);
+    g_ptr_array_free(auth, TRUE);
     g_ptr_array_free(names, TRUE);
     crm_message_free(msg);
 }

@@ -172,6 +172,16 @@ static const crm_db_statement statements[] = {
       " (SELECT count(*) FROM embedding_jobs j WHERE j.workspace_id = w.id"
       "   AND j.status = 'failed')"
       " FROM workspaces w ORDER BY w.name" },
+    /* sql/010_dropbox.sql */
+    { "workspace_dropbox_senders",
+      "SELECT dropbox_senders FROM workspaces WHERE id = $1::uuid" },
+    { "workspace_set_dropbox_senders",
+      "UPDATE workspaces SET dropbox_senders = $2 WHERE name = $1" },
+    { "arrivals_take",
+      "SELECT ord, arrival_id, arrivals FROM crmgate_arrivals_take($1::uuid, $2::text[],"
+      " $3::int, $4::int) ORDER BY ord" },
+    { "arrivals_give_back",
+      "DELETE FROM dropbox_arrivals WHERE workspace_id = $1::uuid AND id = ANY($2::bigint[])" },
 };
 
 void crm_store_format_time(int64_t t, char out[32])
@@ -351,6 +361,8 @@ int crm_store_routes(crm_store *st, GHashTable **routes, char *err, size_t errle
     return 0;
 }
 
+static int load_dropbox_senders(crm_store *st, crm_workspace *ws, char *err, size_t errlen);
+
 int crm_store_workspace_load(crm_store *st, const char *name, crm_workspace **out,
                              char *err, size_t errlen)
 {
@@ -407,6 +419,10 @@ int crm_store_workspace_load(crm_store *st, const char *name, crm_workspace **ou
         crm_workspace_set_freemail(ws, PQgetvalue(r, i, 0),
                                    strcmp(PQgetvalue(r, i, 1), "free-mail") == 0);
     PQclear(r);
+    if (load_dropbox_senders(st, ws, err, errlen) < 0) {
+        crm_workspace_free(ws);
+        return -1;
+    }
     *out = ws;
     return 0;
 }
@@ -1148,6 +1164,153 @@ int crm_store_caldav_forget(crm_store *st, const char *workspace_id, const char 
     r = PQexec(st->conn, "COMMIT");
     if (PQresultStatus(r) != PGRES_COMMAND_OK)
         return result_error(st, r, "marking removed meetings cancelled", err, errlen);
+    PQclear(r);
+    return 0;
+}
+
+/* ---- the dropbox (sql/010_dropbox.sql) ---------------------------------- */
+
+static int load_dropbox_senders(crm_store *st, crm_workspace *ws, char *err, size_t errlen)
+{
+    const char *p[1] = { ws->id };
+    PGresult *r = run(st, "workspace_dropbox_senders", 1, p);
+
+    if (!tuples_ok(r))
+        return result_error(st, r, "loading the workspace's dropbox senders", err, errlen);
+    ws->dropbox_anyone = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "anyone") == 0;
+    PQclear(r);
+    return 0;
+}
+
+int crm_store_workspace_set_dropbox_senders(crm_store *st, const char *name, const char *senders,
+                                            char *err, size_t errlen)
+{
+    const char *p[2] = { name, senders };
+    long n = 0;
+
+    if (run_command(st, "workspace_set_dropbox_senders", 2, p, "setting dropbox senders", &n,
+                    err, errlen) < 0)
+        return -1;
+    if (n == 0) {
+        crm_err_set(err, errlen, "no workspace named \"%s\"", name);
+        return CRM_STORE_NOT_FOUND;
+    }
+    return 0;
+}
+
+/* Run a statement in a transaction of its own, scoped to the
+ * workspace as batches are. */
+static PGresult *run_scoped(crm_store *st, const char *workspace_id, const char *name, int n,
+                            const char *const *params, ExecStatusType want, const char *what,
+                            char *err, size_t errlen)
+{
+    PGresult *r;
+
+    PQclear(PQexec(st->conn, "BEGIN"));
+    if (st->tenant_scope) {
+        const char *s[1] = { workspace_id };
+        r = run(st, "tenant_scope", 1, s);
+        if (!tuples_ok(r)) {
+            result_error(st, r, "scoping to the workspace", err, errlen);
+            PQclear(PQexec(st->conn, "ROLLBACK"));
+            return NULL;
+        }
+        PQclear(r);
+    }
+    r = run(st, name, n, params);
+    if (PQresultStatus(r) != want) {
+        result_error(st, r, what, err, errlen);
+        PQclear(PQexec(st->conn, "ROLLBACK"));
+        return NULL;
+    }
+    PGresult *c = PQexec(st->conn, "COMMIT");
+    if (PQresultStatus(c) != PGRES_COMMAND_OK) {
+        PQclear(r);
+        result_error(st, c, what, err, errlen);
+        return NULL;
+    }
+    PQclear(c);
+    return r;
+}
+
+/* A PostgreSQL array literal of text; NULL items are NULL elements. */
+static char *text_array(const char *const *items, size_t n)
+{
+    GString *a = g_string_new("{");
+
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            g_string_append_c(a, ',');
+        if (items[i] == NULL) {
+            g_string_append(a, "NULL");
+            continue;
+        }
+        g_string_append_c(a, '"');
+        for (const char *p = items[i]; *p; p++) {
+            if (*p == '"' || *p == '\\')
+                g_string_append_c(a, '\\');
+            g_string_append_c(a, *p);
+        }
+        g_string_append_c(a, '"');
+    }
+    g_string_append_c(a, '}');
+    return g_string_free(a, FALSE);
+}
+
+int crm_store_arrivals_take(crm_store *st, const char *workspace_id, const char *const *keys,
+                            size_t n, unsigned window_s, unsigned limit, int64_t *ids,
+                            unsigned *counts, char *err, size_t errlen)
+{
+    char win[16], lim[16], *arr;
+    PGresult *r;
+
+    if (n == 0)
+        return 0;
+    arr = text_array(keys, n);
+    g_snprintf(win, sizeof win, "%u", MIN(window_s, (unsigned)G_MAXINT));
+    g_snprintf(lim, sizeof lim, "%u", MIN(limit, (unsigned)G_MAXINT));
+    const char *p[4] = { workspace_id, arr, win, lim };
+    r = run_scoped(st, workspace_id, "arrivals_take", 4, p, PGRES_TUPLES_OK,
+                   "counting dropbox arrivals", err, errlen);
+    g_free(arr);
+    if (r == NULL)
+        return -1;
+    if ((size_t)PQntuples(r) != n) {
+        PQclear(r);
+        return crm_err_set(err, errlen, "counting dropbox arrivals: %zu keys, %d answers", n,
+                           PQntuples(r));
+    }
+    for (size_t i = 0; i < n; i++) {
+        ids[i] = g_ascii_strtoll(PQgetvalue(r, (int)i, 1), NULL, 10);
+        counts[i] = (unsigned)g_ascii_strtoull(PQgetvalue(r, (int)i, 2), NULL, 10);
+    }
+    PQclear(r);
+    return 0;
+}
+
+int crm_store_arrivals_give_back(crm_store *st, const char *workspace_id, const int64_t *ids,
+                                 size_t n, char *err, size_t errlen)
+{
+    GString *a = g_string_new("{");
+    size_t used = 0;
+    PGresult *r;
+
+    for (size_t i = 0; i < n; i++) {
+        if (ids[i] <= 0)
+            continue;
+        g_string_append_printf(a, "%s%" G_GINT64_FORMAT, used++ ? "," : "", (gint64)ids[i]);
+    }
+    g_string_append_c(a, '}');
+    if (used == 0) {
+        g_string_free(a, TRUE);
+        return 0;
+    }
+    const char *p[2] = { workspace_id, a->str };
+    r = run_scoped(st, workspace_id, "arrivals_give_back", 2, p, PGRES_COMMAND_OK,
+                   "forgetting dropbox arrivals", err, errlen);
+    g_string_free(a, TRUE);
+    if (r == NULL)
+        return -1;
     PQclear(r);
     return 0;
 }

@@ -211,6 +211,31 @@ int crm_store_caldav_forget(crm_store *st, const char *workspace_id, const char 
                             const char *keep_json, int64_t from, int64_t to, long *marked,
                             char *err, size_t errlen);
 
+/* ---- the dropbox (sql/010_dropbox.sql) ---- */
+
+/* Who may send to the workspace's dropbox: "users" or "anyone" (loaded
+ * into crm_workspace.dropbox_anyone). CRM_STORE_NOT_FOUND: no such
+ * workspace. */
+int crm_store_workspace_set_dropbox_senders(crm_store *st, const char *name, const char *senders,
+                                            char *err, size_t errlen);
+
+/* Arrivals counted per key in a sliding window (the dropbox loop
+ * breaker's memory). For each keys[i] in order: the arrivals recorded
+ * under (workspace, key) in the last window_s seconds are counted;
+ * under limit one more is recorded and ids[i] is its id, at the limit
+ * ids[i] is 0 and nothing is recorded. counts[i]: the arrivals in the
+ * window including this one. A key repeated in keys sees the ones
+ * before it; a NULL key is not counted (0, 0). One transaction of its
+ * own, each key serialised across connections, so that concurrent
+ * gateways count every arrival once; older rows are pruned. */
+int crm_store_arrivals_take(crm_store *st, const char *workspace_id, const char *const *keys,
+                            size_t n, unsigned window_s, unsigned limit, int64_t *ids,
+                            unsigned *counts, char *err, size_t errlen);
+/* Forget arrivals taken for what then was not stored (a duplicate, a
+ * refusal, a failure); ids of 0 are skipped. */
+int crm_store_arrivals_give_back(crm_store *st, const char *workspace_id, const int64_t *ids,
+                                 size_t n, char *err, size_t errlen);
+
 /* UTC "YYYY-MM-DD HH:MM:SS+00" for a unix time, as PostgreSQL reads it. */
 void crm_store_format_time(int64_t t, char out[32]);
 

@@ -24,6 +24,7 @@ typedef struct crm_workspace {
     GHashTable *dropboxes;	/* dropbox addresses: never a party */
     GHashTable *blocked;	/* "a@b" and "@domain" entries */
     GHashTable *freemail;	/* domain -> GINT_TO_POINTER(1 free-mail, 2 not) */
+    bool dropbox_anyone;	/* dropbox senders: anyone (else users only) */
 } crm_workspace;
 
 crm_workspace *crm_workspace_new(const char *id, const char *name);

@@ -19,6 +19,8 @@ trap '[ -z "$SERVE_PID" ] || { kill $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/d
 
 "$CRMGATE" workspace add Acme --domain acme.example >/dev/null
 "$CRMGATE" workspace add-address Acme log@in.example.com
+# strangers write to this dropbox in this test (the default is users only)
+"$CRMGATE" workspace set Acme --dropbox-senders anyone
 DBURL=$("$CRMGATE" db url)
 
 # ---- the servers ---------------------------------------------------------
@@ -60,7 +62,7 @@ fake_control '{"faults": [{"kind": "500", "count": 100000}]}'
 
 # ---- the daemon, and everything going wrong ------------------------------
 PORT=$((20000 + RANDOM % 30000))
-CRMGATE_DATABASE_URL="$DBURL" "$CRMGATE" --smtp-listen 127.0.0.1:$PORT --source-poll 1 \
+CRMGATE_DATABASE_URL="$DBURL" "$CRMGATE" --smtp-listen 127.0.0.1:$PORT --dropbox-loop-limit 1000000 --source-poll 1 \
     --source-backoff-max 2 --voyage-base-url "$FAKE_URL" --embed-backoff-ms 50 --embed-poll 1 \
     --embed-lease 5 serve 2>>"$WORK/serve.log" &
 SERVE_PID=$!

@@ -21,6 +21,8 @@ SERVE_PID=
 
 "$CRMGATE" workspace add Acme --domain acme.example >/dev/null
 "$CRMGATE" workspace add-address Acme log@in.example.com
+# strangers write to this dropbox in this test (the default is users only)
+"$CRMGATE" workspace set Acme --dropbox-senders anyone
 
 with_attachment() {	# FILE SUBJECT MESSAGE-ID: a mail carrying a 300 KB PDF
     {
@@ -59,7 +61,7 @@ is "$(sql "SELECT count(*) FROM interactions WHERE metadata->>'subject' = 'Signe
     "  nothing of the failed mail is stored"
 
 # ---- SMTP: 4xx while full, stored once after room is made --------------
-start_smtp_serve --storage-dir "$STORE"
+start_smtp_serve --dropbox-loop-limit 1000000 --storage-dir "$STORE"
 # the server's answer to the end of DATA: the last reply before QUIT's
 send() { swaks --server 127.0.0.1:$SMTP_PORT --from buyer@customer.example --to log@in.example.com \
     --data "$1" 2>&1 | grep -E '^<(-|\*\*) +[0-9]{3} ' | tail -n 2 | head -n 1; }

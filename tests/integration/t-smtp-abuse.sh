@@ -7,8 +7,10 @@
 
 "$CRMGATE" workspace add Acme --domain acme.example >/dev/null
 "$CRMGATE" workspace add-address Acme log@in.example.com
+# strangers write to this dropbox in this test (the default is users only)
+"$CRMGATE" workspace set Acme --dropbox-senders anyone
 SERVE_PID=
-start_smtp_serve --smtp-timeout 2 --smtp-data-timeout 4
+start_smtp_serve --dropbox-loop-limit 1000000 --smtp-timeout 2 --smtp-data-timeout 4
 trap 'kill $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/dev/null; cleanup' EXIT
 abuse() { python3 "$(dirname "$0")/smtp-abuser.py" 127.0.0.1 $SMTP_PORT "$1" 2>&1; }
 peak_kb() { awk '/^VmHWM/ { print $2 }' /proc/$SERVE_PID/status; }

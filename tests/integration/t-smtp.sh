@@ -10,6 +10,9 @@
 "$CRMGATE" workspace add-address Acme log+acme@in.example.com
 "$CRMGATE" workspace add Globex --domain globex.example >/dev/null
 "$CRMGATE" workspace add-address Globex log+globex@in.example.com
+# strangers write to this dropbox in this test (the default is users only)
+"$CRMGATE" workspace set Acme --dropbox-senders anyone
+"$CRMGATE" workspace set Globex --dropbox-senders anyone
 DBURL=$("$CRMGATE" db url)
 
 SERVE_PID=
