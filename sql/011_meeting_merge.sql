@@ -195,8 +195,17 @@ BEGIN
          UPDATE ingest_keys
             SET revision = p_revision, fingerprint = p_fingerprint, copies = ARRAY[p_fingerprint]
           WHERE workspace_id = p_workspace_id AND dedup_key = p_dedup_key;
+         RETURN v_id;
       END IF;
-      RETURN v_id;
+      -- another writer stored a copy first (two teammates' calendars
+      -- synced at once): this one is merged into it, not lost
+      SELECT interaction_id, interacted_at, revision, fingerprint, created_at, copies INTO v_key
+        FROM ingest_keys
+       WHERE workspace_id = p_workspace_id AND dedup_key = p_dedup_key
+         FOR UPDATE;
+      IF NOT FOUND THEN
+         RETURN NULL;
+      END IF;
    END IF;
 
    -- crmgate_caldav_forget() clears the fingerprint of a meeting it

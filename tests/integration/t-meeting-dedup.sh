@@ -201,4 +201,75 @@ is "$(declined '{"organizer":{"email":"alice@vendor.example","internal":true},"c
 is "$(sql "SELECT count(*) FROM interactions i JOIN interaction_participants p ON p.interaction_id = i.id WHERE p.interacted_at <> i.interacted_at")" \
    "0" "every participant row carries its interaction's date"
 
+
+# ---- two teammates' CalDAV calendars (Radicale) -----------------------------
+. "$(dirname "$0")/radicale.sh"
+if ! radicale_installed; then
+    diag "radicale is not installed: the CalDAV part is skipped"
+    done_testing
+    exit $?
+fi
+PW='s3cret-Pa55-meet'
+trap 'stop_serves; radicale_stop; cleanup' EXIT
+radicale_start "alice:$PW" "bob:$PW"
+ok $? "radicale starts with two users"
+U="$RADICALE_URL"
+printf '%s\n' "$PW" > "$WORK/dav.pw"
+dav() { curl -s -u "$1:$PW" -o /dev/null -w '%{http_code}' "${@:2}"; }
+mkcal() { dav "$1" -X MKCALENDAR "$U/$1/work/"; }
+put() { dav "$1" -T "$2" -H 'Content-Type: text/calendar; charset=utf-8' "$U/$1/work/demo.ics"; }
+D=$(date -u -d "3 days" +%Y%m%d)
+# Alice's server leaves her (the owner) out; Bob declined in his copy
+ics dav-alice.ics demo-1@globex.com 0 <<EOF
+DTSTART:${D}T140000Z
+DTEND:${D}T150000Z
+SUMMARY:Globex demo
+ORGANIZER;CN=Carol Client:mailto:carol@globex.com
+ATTENDEE;PARTSTAT=ACCEPTED:mailto:carol@globex.com
+ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:bob@vendor.example
+EOF
+ics dav-bob.ics demo-1@globex.com 0 <<EOF
+DTSTART:${D}T140000Z
+DTEND:${D}T150000Z
+SUMMARY:Globex demo
+ORGANIZER;CN=Carol Client:mailto:carol@globex.com
+ATTENDEE;PARTSTAT=ACCEPTED:mailto:carol@globex.com
+ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:alice@vendor.example
+ATTENDEE;PARTSTAT=DECLINED:mailto:bob@vendor.example
+EOF
+is "$(mkcal alice)$(mkcal bob)$(put alice "$WORK/dav-alice.ics")$(put bob "$WORK/dav-bob.ics")" \
+   201201201201 "each teammate's calendar holds the meeting"
+"$CRMGATE" source add caldav --workspace Vendor --url "$U/" --user alice --owner alice@vendor.example \
+    --password-file "$WORK/dav.pw" >/dev/null
+"$CRMGATE" source add caldav --workspace Vendor --url "$U/" --user bob --owner Bob@Vendor.example \
+    --password-file "$WORK/dav.pw" >/dev/null
+is "$(sql "SELECT string_agg(settings->>'owner', ' ' ORDER BY id) FROM sources")" \
+   "alice@vendor.example bob@vendor.example" "source add caldav --owner records the owner"
+serve_sources dav --source-poll 1
+demo_owners() { [ "$(meeting demo-1@globex.com "jsonb_array_length(metadata->'calendar_owners')")" = "$1" ]; }
+wait_for 30 demo_owners 2
+is "$(meeting demo-1@globex.com "count(*)")" "1" "both calendars' copies are one interaction"
+is "$(people demo-1@globex.com)" \
+   "alice@vendor.example:attendee bob@vendor.example:attendee carol@globex.com:organizer carol@globex.com:attendee" \
+   "both owners are participants, Alice though her server left her out"
+is "$(partstats demo-1@globex.com)" \
+   "alice@vendor.example=NEEDS-ACTION bob@vendor.example=DECLINED carol@globex.com=ACCEPTED" \
+   "Bob's answer is his own copy's, Alice's the only one known"
+is "$(meeting demo-1@globex.com "(metadata->>'declined') || ' ' || (metadata->'declined_by')::text")" \
+   'false ["bob@vendor.example"]' "Bob declined; the meeting still happens with Alice"
+row=$(meeting demo-1@globex.com "id || ' ' || xmin")
+sleep 3	# polls that find nothing new
+is "$(meeting demo-1@globex.com "id || ' ' || xmin")" "$row" "re-polling both calendars rewrites nothing"
+sed 's/PARTSTAT=DECLINED:mailto:bob/PARTSTAT=ACCEPTED:mailto:bob/' "$WORK/dav-bob.ics" > "$WORK/dav-bob2.ics"
+put bob "$WORK/dav-bob2.ics" >/dev/null
+bob_accepted() {
+    [ "$(partstats demo-1@globex.com)" = "alice@vendor.example=NEEDS-ACTION bob@vendor.example=ACCEPTED carol@globex.com=ACCEPTED" ]
+}
+wait_for 20 bob_accepted
+ok $? "Bob accepting in his calendar is taken"
+[ "$TEST_FAILED" -eq 0 ] || { diag "$(partstats demo-1@globex.com)"; diag "$("$CRMGATE" source list)"; diag "$(tail -5 "$WORK/dav.log")"; }
+is "$(meeting demo-1@globex.com "(metadata->'declined_by')::text")" '[]' "the decline is cleared"
+is "$(meeting demo-1@globex.com "count(*)")" "1" "still one interaction"
+stop_serves
+
 done_testing
