@@ -129,6 +129,9 @@ BEGIN
                   CASE WHEN v->>'calendar_owner' IS NULL THEN '[]'::jsonb
                        ELSE jsonb_build_array(v->>'calendar_owner') END);
    END IF;
+   IF NOT v ? 'caldav_hrefs' AND v->>'caldav_href' IS NOT NULL THEN
+      v := v || jsonb_build_object('caldav_hrefs', jsonb_build_array(v->>'caldav_href'));
+   END IF;
    IF v->>'direction' = 'internal' AND (
          coalesce((v->'organizer'->>'internal')::boolean, true) = false OR
          EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(v->'attendees', '[]'::jsonb)) e
@@ -148,8 +151,8 @@ END $$;
 CREATE FUNCTION crmgate_meeting_shown(p_meta jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
    SELECT (p_meta - ARRAY['source', 'source_ref', 'method', 'caldav_href', 'invitation_mail',
-                          'prodid', 'date_source', 'calendar_owner', 'replaced_at',
-                          'replaced_revision', 'attendees'])
+                           'prodid', 'date_source', 'calendar_owner', 'replaced_at',
+                          'replaced_revision', 'caldav_hrefs', 'attendees'])
           || jsonb_build_object('attendees',
                 (SELECT coalesce(jsonb_agg(e - ARRAY['own_answer', 'answer_sequence'] ORDER BY ord),
                                  '[]'::jsonb)
@@ -175,6 +178,7 @@ DECLARE
    v_take boolean;
    v_meta jsonb;
    v_owners jsonb;
+   v_hrefs jsonb;
    v_parties jsonb;
    v_content text;
    v_at timestamptz;
@@ -237,7 +241,22 @@ BEGIN
                                                      '[]'::jsonb)) AS x
            UNION SELECT p_metadata->>'calendar_owner') s
     WHERE x IS NOT NULL;
+   SELECT coalesce(jsonb_agg(DISTINCT x), '[]'::jsonb) INTO v_hrefs
+     FROM (SELECT jsonb_array_elements_text(coalesce(v_old.metadata->'caldav_hrefs',
+                                                     '[]'::jsonb)) AS x
+           UNION SELECT v_old.metadata->>'caldav_href'
+           UNION SELECT p_metadata->>'caldav_href') s
+    WHERE x IS NOT NULL
+      -- a meeting whose resources all went away has none left but this copy's
+      AND (x = p_metadata->>'caldav_href'
+           OR NOT coalesce((v_old.metadata->>'caldav_deleted')::boolean, false));
    v_meta := CASE WHEN v_take THEN p_metadata ELSE v_old.metadata END
+             || CASE WHEN jsonb_array_length(v_hrefs) > 0
+                     THEN jsonb_build_object('caldav_hrefs', v_hrefs,
+                             'caldav_href', coalesce(CASE WHEN v_take THEN p_metadata
+                                                          ELSE v_old.metadata END->>'caldav_href',
+                                                     v_hrefs->>0))
+                     ELSE '{}'::jsonb END
              || jsonb_build_object(
                    'attendees', crmgate_meeting_merge_attendees(v_old.metadata->'attendees',
                                                                 p_metadata->'attendees',
@@ -329,4 +348,59 @@ BEGIN
           fingerprint = p_fingerprint, created_at = v_key.created_at, copies = v_seen
     WHERE workspace_id = p_workspace_id AND dedup_key = p_dedup_key;
    RETURN v_id;
+END $$;
+
+-- A meeting in several teammates' calendars has several CalDAV resources
+-- (metadata.caldav_hrefs, every copy's; caldav_href: one of them). One
+-- of them going away (a teammate deleting it from their calendar) does
+-- not cancel the meeting: the href is taken off the list, and the
+-- copies seen are forgotten so that the teammate's copy coming back is
+-- merged again. The meeting is marked cancelled, as 008 did, only when
+-- the last of its resources went away.
+CREATE INDEX idx_interactions_caldav_hrefs ON interactions
+   USING gin ((metadata->'caldav_hrefs')) WHERE metadata ? 'caldav_hrefs';
+
+CREATE OR REPLACE FUNCTION crmgate_caldav_forget(p_workspace_id uuid, p_href text, p_keep jsonb,
+                                                 p_from timestamptz, p_to timestamptz)
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+   v record;
+   v_rest jsonb;
+   v_n integer := 0;
+BEGIN
+   FOR v IN
+      SELECT i.id, i.interacted_at, i.metadata, k.dedup_key
+        FROM interactions i
+        JOIN ingest_keys k ON k.workspace_id = i.workspace_id AND k.interaction_id = i.id
+       WHERE i.workspace_id = p_workspace_id
+         AND ((i.metadata ? 'caldav_hrefs' AND i.metadata->'caldav_hrefs' ? p_href)
+              OR (i.metadata ? 'caldav_href' AND i.metadata->>'caldav_href' = p_href))
+         AND NOT coalesce((i.metadata->>'caldav_deleted')::boolean, false)
+         AND NOT (coalesce(p_keep, '[]'::jsonb) ? k.dedup_key)
+         AND (p_from IS NULL OR
+              (coalesce(i.metadata->>'recurrence_id', i.metadata->>'start')::timestamptz >= p_from
+               AND coalesce(i.metadata->>'recurrence_id', i.metadata->>'start')::timestamptz < p_to))
+         FOR UPDATE OF i
+   LOOP
+      v_rest := coalesce(v.metadata->'caldav_hrefs', '[]'::jsonb) - p_href;
+      IF jsonb_array_length(v_rest) > 0 THEN
+         UPDATE interactions
+            SET metadata = metadata || jsonb_build_object(
+                   'caldav_hrefs', v_rest,
+                   'caldav_href', CASE WHEN metadata->>'caldav_href' = p_href
+                                       THEN v_rest->>0 ELSE metadata->>'caldav_href' END)
+          WHERE id = v.id AND interacted_at = v.interacted_at;
+         UPDATE ingest_keys SET copies = '{}'
+          WHERE workspace_id = p_workspace_id AND dedup_key = v.dedup_key;
+         CONTINUE;
+      END IF;
+      UPDATE interactions
+         SET metadata = metadata || jsonb_build_object('cancelled', true, 'caldav_deleted', true,
+                                                       'caldav_deleted_at', now())
+       WHERE id = v.id AND interacted_at = v.interacted_at;
+      UPDATE ingest_keys SET fingerprint = NULL
+       WHERE workspace_id = p_workspace_id AND dedup_key = v.dedup_key;
+      v_n := v_n + 1;
+   END LOOP;
+   RETURN v_n;
 END $$;

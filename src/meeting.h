@@ -43,7 +43,9 @@
  *	- the calendar's owner (calendar_owner: the CalDAV source's owner,
  *	  when a workspace user) is a participant of every meeting in their
  *	  calendar, listed or not (some servers omit the owner); metadata
- *	  keeps calendar_owner (this copy's) and calendar_owners (all seen).
+ *	  keeps calendar_owner (this copy's) and calendar_owners (all seen),
+ *	  and caldav_hrefs (every copy's CalDAV resource): the meeting is
+ *	  marked cancelled only when the last of them is gone.
  *	- declined: metadata.declined_by lists the attendees whose PARTSTAT
  *	  is DECLINED; metadata.declined is true when the occurrence is no
  *	  touchpoint: an internal (or absent) organizer and every external

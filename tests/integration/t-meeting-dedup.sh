@@ -270,6 +270,19 @@ ok $? "Bob accepting in his calendar is taken"
 [ "$TEST_FAILED" -eq 0 ] || { diag "$(partstats demo-1@globex.com)"; diag "$("$CRMGATE" source list)"; diag "$(tail -5 "$WORK/dav.log")"; }
 is "$(meeting demo-1@globex.com "(metadata->'declined_by')::text")" '[]' "the decline is cleared"
 is "$(meeting demo-1@globex.com "count(*)")" "1" "still one interaction"
+is "$(meeting demo-1@globex.com "jsonb_array_length(metadata->'caldav_hrefs')")" "2" \
+   "the meeting knows both calendars' resources"
+is "$(dav alice -X DELETE "$U/alice/work/demo.ics")" 200 "Alice deletes it from her calendar"
+alice_gone() { [ "$(meeting demo-1@globex.com "metadata->'caldav_hrefs'->>0")" = "$U/bob/work/demo.ics" ]; }
+wait_for 20 alice_gone
+ok $? "her resource is taken off the meeting"
+is "$(meeting demo-1@globex.com "coalesce(metadata->>'caldav_deleted', 'no') || ' ' || (metadata->>'cancelled')")" \
+   "no false" "and it is not cancelled: it is still in Bob's calendar"
+is "$(people demo-1@globex.com | wc -w)" "4" "nobody drops out"
+is "$(dav bob -X DELETE "$U/bob/work/demo.ics")" 200 "Bob deletes it too"
+cancelled() { [ "$(meeting demo-1@globex.com "metadata->>'caldav_deleted'")" = "true" ]; }
+wait_for 20 cancelled
+ok $? "the meeting in no calendar any more is kept, marked cancelled"
 stop_serves
 
 done_testing
