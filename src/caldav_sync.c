@@ -42,6 +42,7 @@ void crm_caldav_settings_clear(crm_caldav_settings *s)
     g_free(s->secret_file);
     g_strfreev(s->calendars);
     g_free(s->ca_file);
+    g_free(s->owner);
     memset(s, 0, sizeof *s);
 }
 
@@ -58,6 +59,8 @@ char *crm_caldav_settings_json(const crm_caldav_settings *s)
     json_object_set_new(o, "calendars", c);
     if (s->ca_file != NULL)
         json_object_set_new(o, "ca_file", json_string(s->ca_file));
+    if (s->owner != NULL)
+        json_object_set_new(o, "owner", json_string(s->owner));
     out = crm_json_dump(o);
     json_decref(o);
     return out;
@@ -80,6 +83,7 @@ int crm_caldav_settings_parse(const char *json, crm_caldav_settings *s, char *er
     s->user = crm_json_member(o, "user");
     s->secret_file = crm_json_member(o, "secret_file");
     s->ca_file = crm_json_member(o, "ca_file");
+    s->owner = crm_json_member(o, "owner");
     c = json_object_get(o, "calendars");
     for (size_t i = 0; i < json_array_size(c); i++) {
         const char *n = json_string_value(json_array_get(c, i));
@@ -539,6 +543,10 @@ static void new_pipeline(sync_ctx *x)
     x->lim.window_start = now - (int64_t)CRM_CAL_DEFAULT_PAST_DAYS * 86400;
     x->lim.window_end = now + (int64_t)CRM_CAL_DEFAULT_FUTURE_DAYS * 86400;
     o.cal_limits = x->lim;
+    /* the owner is a participant of every meeting of their calendars,
+     * and their PARTSTAT in them is their own answer (meeting.h) */
+    o.calendar_owner = x->set.owner != NULL ? x->set.owner
+                     : strchr(x->set.user, '@') != NULL ? x->set.user : NULL;
     x->pipe = crm_pipeline_new(x->s.store, x->s.ws, &o, crm_source_outcome, &x->s);
 }
 

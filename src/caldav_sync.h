@@ -59,6 +59,8 @@ typedef struct crm_caldav_settings {
     char *secret_file;		/* the password: read at connect */
     char **calendars;		/* NULL-terminated; empty: all calendars */
     char *ca_file;		/* NULL: system trust store */
+    char *owner;		/* whose calendars: --owner, else user when an
+				 * address; NULL: nobody's (see meeting.h) */
 } crm_caldav_settings;
 
 int crm_caldav_settings_parse(const char *json, crm_caldav_settings *s, char *err,

@@ -31,7 +31,7 @@ static const char usage[] =
     "                         [--ca-file PEM] [--owner EMAIL] [--contacts POLICY]\n"
     "       crmgate source add caldav --workspace NAME --url URL --user U\n"
     "                         --password-file F [--calendars NAME,NAME]\n"
-    "                         [--ca-file PEM] [--contacts POLICY]\n"
+    "                         [--ca-file PEM] [--owner EMAIL] [--contacts POLICY]\n"
     "       crmgate source list\n"
     "       crmgate source remove ID\n"
     "A connected mailbox is synced by \"crmgate serve\". The password or\n"
@@ -243,6 +243,7 @@ static int add_caldav(crm_config *cfg, int argc, char **argv)
         { "password-file", required_argument, NULL, 'f' },
         { "calendars", required_argument, NULL, 'C' },
         { "ca-file", required_argument, NULL, 'c' },
+        { "owner", required_argument, NULL, 'O' },
         { "contacts", required_argument, NULL, 'K' },
         { NULL, 0, NULL, 0 }
     };
@@ -262,6 +263,13 @@ static int add_caldav(crm_config *cfg, int argc, char **argv)
         case 'f': password = optarg; break;
         case 'C': calendars = optarg; break;
         case 'c': ca = optarg; break;
+        case 'O':	/* whose calendars they are (meeting.h) */
+            g_free(set.owner);
+            if ((set.owner = crm_email_normalise(optarg)) == NULL) {
+                crm_die_msg("source add: --owner \"%s\" is not a mail address", optarg);
+                goto out;
+            }
+            break;
         case 'K': if (!contacts_option(optarg, &contacts)) goto out; break;
         default: goto out;
         }

@@ -226,7 +226,7 @@ static void add_invitations(GArray *group, pending *req, size_t w, const crm_wor
         for (size_t k = 0; k < cal->n_events && crm_meeting_invitation_wanted(cal->method); k++) {
             slot s = { req, w, { 0 }, true, crm_meeting_label(&cal->events[k]) };
             /* the dropbox always creates contacts: a rep chose to log it */
-            crm_meeting_rows(ws, req->d->source, CRM_CONTACTS_SENT_AND_RECEIVED, cal,
+            crm_meeting_rows(ws, req->d->source, NULL, CRM_CONTACTS_SENT_AND_RECEIVED, cal,
                              &cal->events[k], req->d->ref, msg, req->d->receive_time, &s.rows);
             if (s.rows.skip != NULL) {
                 crm_prepared_clear(&s.rows);
@@ -431,8 +431,20 @@ static void process(crm_committer *c, GPtrArray *reqs)
                 g_hash_table_insert(groups, g_strdup(ws->id), group);
             }
             g_array_append_val(group, s);
-            if (d->msg->n_calendar_parts > 0)
+            if (d->msg->n_calendar_parts > 0) {
+                guint at = group->len - 1;
                 add_invitations(group, req, w, ws, s.rows.interacted_at);
+                /* an invitation is one touchpoint, the meeting (meeting.h):
+                 * its first meeting answers for the mail */
+                if (group->len > at + 1 && crm_meeting_mail_is_invitation(d->msg)) {
+                    slot *first;
+                    crm_prepared_clear(&g_array_index(group, slot, at).rows);
+                    g_array_remove_index(group, at);
+                    first = &g_array_index(group, slot, at);
+                    first->companion = false;
+                    g_clear_pointer(&first->label, g_free);
+                }
+            }
         }
         g_free(untrusted);
     }

@@ -79,11 +79,61 @@ void crm_meeting_invitation_limits(const crm_cal_limits *base, int64_t mail_at,
     out->window_end = mail_at + (int64_t)CRM_CAL_DEFAULT_FUTURE_DAYS * 86400;
 }
 
-/* One attendee's view only: never replaces the organizer's version. */
-static bool replaces(const char *method)
+/* One attendee's view only: it answers for them, never for the meeting. */
+static bool is_answer(const char *method)
 {
-    return method == NULL || (strcmp(method, "REPLY") != 0 && strcmp(method, "COUNTER") != 0 &&
-                              strcmp(method, "DECLINECOUNTER") != 0);
+    return method != NULL && (strcmp(method, "REPLY") == 0 || strcmp(method, "COUNTER") == 0 ||
+                              strcmp(method, "DECLINECOUNTER") == 0);
+}
+
+bool crm_meeting_mail_is_invitation(const crm_message *msg)
+{
+    for (size_t i = 0; i < msg->n_calendar_parts; i++) {
+        if (msg->calendar_parts[i].method != NULL &&
+            crm_meeting_invitation_wanted(msg->calendar_parts[i].method))
+            return true;
+    }
+    return false;
+}
+
+/* The calendar's owner as the store needs it: a workspace user's
+ * normalised address, else NULL (a mailbox of nobody we know adds no
+ * participant). g_free() it. */
+static char *owner_address(const crm_workspace *ws, const char *owner)
+{
+    char *e = owner != NULL ? crm_email_normalise(owner) : NULL;
+
+    if (e != NULL && crm_workspace_user(ws, e) == NULL)
+        g_clear_pointer(&e, g_free);
+    return e;
+}
+
+static bool same_address(const char *a, const char *b)
+{
+    char *na, *nb;
+    bool same;
+
+    if (a == NULL || b == NULL)
+        return false;
+    na = crm_email_normalise(a);
+    nb = crm_email_normalise(b);
+    same = na != NULL && nb != NULL && strcmp(na, nb) == 0;
+    g_free(na);
+    g_free(nb);
+    return same;
+}
+
+/* Whether the copy lists the owner at all (as organizer or attendee):
+ * some servers leave the owner out of their own events. */
+static bool lists(const crm_cal_event *ev, const char *owner)
+{
+    if (same_address(ev->organizer_email, owner))
+        return true;
+    for (size_t i = 0; i < ev->n_attendees; i++) {
+        if (same_address(ev->attendees[i].email, owner))
+            return true;
+    }
+    return false;
 }
 
 static bool is_person(const crm_cal_attendee *a)
@@ -93,18 +143,25 @@ static bool is_person(const crm_cal_attendee *a)
                                   strcmp(a->cutype, "RESOURCE") != 0));
 }
 
-static void match_people(const crm_workspace *ws, const crm_cal_event *ev, crm_match *m)
+/* owner: the calendar's owner when the copy does not list them, or NULL:
+ * a participant all the same. */
+static void match_people(const crm_workspace *ws, const crm_cal_event *ev, const char *owner,
+                         crm_match *m)
 {
     const crm_address_list *by_role[CRM_ROLE_COUNT] = { 0 };
     crm_address org_item = { ev->organizer_name, ev->organizer_email };
     crm_address_list org = { &org_item, ev->organizer_email != NULL ? 1 : 0 };
-    crm_address_list att = { g_new0(crm_address, ev->n_attendees + 1), 0 };
+    crm_address_list att = { g_new0(crm_address, ev->n_attendees + 2), 0 };
 
     for (size_t i = 0; i < ev->n_attendees; i++) {
         if (!is_person(&ev->attendees[i]))
             continue;
         att.items[att.count].email = ev->attendees[i].email;
         att.items[att.count].name = ev->attendees[i].name;
+        att.count++;
+    }
+    if (owner != NULL) {
+        att.items[att.count].email = (char *)owner;
         att.count++;
     }
     by_role[CRM_ROLE_ORGANIZER] = &org;
@@ -126,39 +183,87 @@ static char *content_text(const crm_cal_event *ev)
     return g_string_free(s, FALSE);
 }
 
-static json_t *people_json(const crm_cal_event *ev)
+/* Whether an address is one of ours, as the matcher decides it. */
+static bool is_internal(const crm_workspace *ws, const char *raw)
+{
+    char *e = raw != NULL ? crm_email_normalise(raw) : NULL;
+    bool in = e != NULL && (crm_workspace_user(ws, e) != NULL ||
+                            crm_workspace_owns_domain(ws, strrchr(e, '@') + 1));
+
+    g_free(e);
+    return in;
+}
+
+/* The attendees as metadata lists them. Addresses are normalised: copies
+ * of one meeting are merged by address (sql/011_meeting_merge.sql).
+ * ws NULL: for the fingerprint, without the flags derived from the
+ * workspace. own_all: the copy is an answer (REPLY), every attendee in
+ * it answers for themself; owner: the calendar's owner, whose entry is
+ * their own answer, added (partstat unknown) when the copy omits them. */
+static json_t *people_json(const crm_workspace *ws, const crm_cal_event *ev, bool own_all,
+                           const char *owner)
 {
     json_t *a = json_array();
 
     for (size_t i = 0; i < ev->n_attendees; i++) {
         const crm_cal_attendee *at = &ev->attendees[i];
         json_t *o = json_object();
-        json_object_set_new(o, "email", crm_json_string(at->email));
+        char *email = at->email != NULL ? crm_email_normalise(at->email) : NULL;
+
+        json_object_set_new(o, "email", crm_json_string(email != NULL ? email : at->email));
         json_object_set_new(o, "name", crm_json_string(at->name));
         json_object_set_new(o, "partstat", crm_json_string(at->partstat));
         json_object_set_new(o, "role", crm_json_string(at->role));
         json_object_set_new(o, "cutype", crm_json_string(at->cutype));
+        if (ws != NULL) {
+            json_object_set_new(o, "internal", json_boolean(is_internal(ws, at->email)));
+            json_object_set_new(o, "own_answer",
+                                json_boolean(own_all || (email != NULL && owner != NULL &&
+                                                         strcmp(email, owner) == 0)));
+            json_object_set_new(o, "answer_sequence", json_integer(ev->sequence));
+        }
+        json_array_append_new(a, o);
+        g_free(email);
+    }
+    if (ws != NULL && owner != NULL && !lists(ev, owner)) {
+        json_t *o = json_object();
+        json_object_set_new(o, "email", json_string(owner));
+        json_object_set_new(o, "name", json_null());
+        json_object_set_new(o, "partstat", json_null());
+        json_object_set_new(o, "role", json_null());
+        json_object_set_new(o, "cutype", json_null());
+        json_object_set_new(o, "internal", json_true());
+        json_object_set_new(o, "own_answer", json_true());
+        json_object_set_new(o, "answer_sequence", json_integer(ev->sequence));
         json_array_append_new(a, o);
     }
     return a;
 }
 
-static json_t *organizer_json(const crm_cal_event *ev)
+static json_t *organizer_json(const crm_workspace *ws, const crm_cal_event *ev)
 {
     json_t *o;
+    char *email;
 
     if (ev->organizer_email == NULL && ev->organizer_name == NULL)
         return json_null();
     o = json_object();
-    json_object_set_new(o, "email", crm_json_string(ev->organizer_email));
+    email = ev->organizer_email != NULL ? crm_email_normalise(ev->organizer_email) : NULL;
+    json_object_set_new(o, "email", crm_json_string(email != NULL ? email : ev->organizer_email));
     json_object_set_new(o, "name", crm_json_string(ev->organizer_name));
+    if (ws != NULL)
+        json_object_set_new(o, "internal", json_boolean(is_internal(ws, ev->organizer_email)));
+    g_free(email);
     return o;
 }
 
-/* What the CRM shows of a meeting, hashed: a new version differing in
- * none of it changes nothing. Source and method are left out: the same
- * meeting read from a file and from an invitation is the same. */
-static char *fingerprint(const crm_cal_event *ev, const char *content)
+/* One copy of a meeting, hashed: what the CRM shows of it, and whose
+ * answers it holds (the calendar owner; an answer or not). The store
+ * remembers the copies it merged, so a copy seen again (a re-poll, the
+ * same file or mail again) changes nothing. Source and the rest of the
+ * method are left out: the same meeting read from a file and from an
+ * invitation is the same copy. */
+static char *fingerprint(const crm_cal_event *ev, const char *content, const char *owner)
 {
     json_t *o = json_object();
     char *dump, *hex;
@@ -170,8 +275,10 @@ static char *fingerprint(const crm_cal_event *ev, const char *content)
     json_object_set_new(o, "status", crm_json_string(ev->status));
     json_object_set_new(o, "cancelled", json_boolean(ev->cancelled));
     json_object_set_new(o, "conference_url", crm_json_string(ev->conference_url));
-    json_object_set_new(o, "organizer", organizer_json(ev));
-    json_object_set_new(o, "attendees", people_json(ev));
+    json_object_set_new(o, "organizer", organizer_json(NULL, ev));
+    json_object_set_new(o, "attendees", people_json(NULL, ev, false, NULL));
+    json_object_set_new(o, "owner", crm_json_string(owner));
+    json_object_set_new(o, "answer", json_boolean(is_answer(ev->method)));
     dump = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
     hex = g_compute_checksum_for_string(G_CHECKSUM_SHA256, dump != NULL ? dump : "", -1);
@@ -179,9 +286,9 @@ static char *fingerprint(const crm_cal_event *ev, const char *content)
     return hex;
 }
 
-static char *metadata_json(const char *source, const crm_calendar *cal, const crm_cal_event *ev,
-                           const crm_match *m, const char *ref, const crm_message *mail,
-                           const char *date_source)
+static char *metadata_json(const crm_workspace *ws, const char *source, const crm_calendar *cal,
+                           const crm_cal_event *ev, const crm_match *m, const char *ref,
+                           const crm_message *mail, const char *date_source, const char *owner)
 {
     json_t *o = json_object();
     char at[32];
@@ -211,8 +318,11 @@ static char *metadata_json(const char *source, const crm_calendar *cal, const cr
     json_object_set_new(o, "cancelled", json_boolean(ev->cancelled));
     json_object_set_new(o, "method", crm_json_string(ev->method));
     json_object_set_new(o, "conference_url", crm_json_string(ev->conference_url));
-    json_object_set_new(o, "organizer", organizer_json(ev));
-    json_object_set_new(o, "attendees", people_json(ev));
+    json_object_set_new(o, "organizer", organizer_json(ws, ev));
+    json_object_set_new(o, "attendees", people_json(ws, ev, is_answer(ev->method), owner));
+    /* whose calendar this copy is; the store keeps every owner seen in
+     * calendar_owners, and decides declined and declined_by */
+    json_object_set_new(o, "calendar_owner", crm_json_string(owner));
     if (ev->attendees_truncated)
         json_object_set_new(o, "attendees_truncated", json_true());
     if (ev->text_truncated)
@@ -238,16 +348,18 @@ static char *metadata_json(const char *source, const crm_calendar *cal, const cr
     return out;
 }
 
-void crm_meeting_rows(const crm_workspace *ws, const char *source, crm_contact_policy policy,
+void crm_meeting_rows(const crm_workspace *ws, const char *source, const char *calendar_owner,
+                      crm_contact_policy policy,
                       const crm_calendar *cal, const crm_cal_event *ev, const char *ref,
                       const crm_message *mail, int64_t receive_time, crm_prepared *out)
 {
     int64_t now = (int64_t)time(NULL);
     const char *date_source = "start";
+    char *owner = owner_address(ws, calendar_owner);
     crm_match m;
 
     memset(out, 0, sizeof *out);
-    match_people(ws, ev, &m);
+    match_people(ws, ev, owner != NULL && !lists(ev, owner) ? owner : NULL, &m);
     crm_match_apply_policy(&m, policy);
     out->skip = crm_prepare_blocked_reason(&m);
     if (out->skip != NULL) {
@@ -262,12 +374,13 @@ void crm_meeting_rows(const crm_workspace *ws, const char *source, crm_contact_p
     }
     out->content = content_text(ev);
     out->embed_text = crm_prepare_text_prefix(out->content, CRM_MAX_EMBED_TEXT);
-    out->metadata = metadata_json(source, cal, ev, &m, ref, mail, date_source);
+    out->metadata = metadata_json(ws, source, cal, ev, &m, ref, mail, date_source, owner);
     out->parties = crm_prepare_parties_json(&m, m.user_id);
     out->documents = strdup("[]");	/* freed with free(), as json_dumps() output */
     out->type = "meeting";
-    out->replace = replaces(ev->method);
+    out->replace = true;		/* a merge: see meeting.h */
     out->revision = ev->sequence;
-    out->fingerprint = fingerprint(ev, out->content);
+    out->fingerprint = fingerprint(ev, out->content, owner);
     crm_match_clear(&m);
+    g_free(owner);
 }

@@ -18,12 +18,53 @@
  *	  location, status, cancelled, method, conference_url, organizer,
  *	  attendees with partstat, role and cutype, source; for source "caldav",
  *	  caldav_href: the resource's URL (ref);
- *	- replace: a newer version replaces the stored one (revision =
- *	  SEQUENCE; fingerprint = SHA-256 of what the CRM shows: text, times,
- *	  status, organizer and attendees with their answers). Replies and
- *	  counter-proposals (METHOD REPLY, COUNTER, DECLINECOUNTER) carry one
- *	  attendee's view only: they are stored when the meeting is unknown
- *	  and never replace it.
+ *	- merge: one meeting is ONE interaction however many copies of it
+ *	  arrive: the copies in several teammates' calendars (CalDAV, .ics
+ *	  files), the invitation mail, the replies. Each copy is stored with
+ *	  revision = SEQUENCE and fingerprint = SHA-256 of the copy (what the
+ *	  CRM shows: text, times, status, organizer, attendees with their
+ *	  answers; and whose calendar it is, and whether it is an answer),
+ *	  and crmgate_store_revision() (sql/011_meeting_merge.sql) merges it
+ *	  into the stored meeting:
+ *	  . text, times and status come from the highest SEQUENCE, the
+ *	    newest copy on a tie; replies and counter-proposals (METHOD
+ *	    REPLY, COUNTER, DECLINECOUNTER) never give them;
+ *	  . participants and metadata.attendees are the union by address of
+ *	    every copy seen: nobody drops out because a later copy omits
+ *	    them;
+ *	  . an attendee's PARTSTAT is their own answer when one was seen (the
+ *	    attendees of a REPLY, the owner in the copy of their own
+ *	    calendar: own_answer true), else the newest copy's, where a copy
+ *	    of the same SEQUENCE that still says NEEDS-ACTION (or nothing)
+ *	    does not undo a known answer;
+ *	  . a copy seen before (a re-poll, the same file or mail again)
+ *	    changes nothing and is a duplicate, as is a copy that adds
+ *	    nothing.
+ *	- the calendar's owner (calendar_owner: the CalDAV source's owner,
+ *	  when a workspace user) is a participant of every meeting in their
+ *	  calendar, listed or not (some servers omit the owner); metadata
+ *	  keeps calendar_owner (this copy's) and calendar_owners (all seen),
+ *	  and caldav_hrefs (every copy's CalDAV resource): the meeting is
+ *	  marked cancelled only when the last of them is gone.
+ *	- declined: metadata.declined_by lists the attendees whose PARTSTAT
+ *	  is DECLINED; metadata.declined is true when the occurrence is no
+ *	  touchpoint: an internal (or absent) organizer and every external
+ *	  attendee declined; an external organizer and every internal
+ *	  attendee declined; or every calendar owner seen (not the
+ *	  organizer) declined in their own copy. The interaction is kept;
+ *	  a later accepting copy clears it. Decided by the store on the
+ *	  merged attendees (crmgate_meeting_declined).
+ *	- direction internal (no contact created) when organizer and every
+ *	  attendee are workspace users or of workspace domains; rooms and
+ *	  resources do not count.
+ *	Invitation mail: a mail with a text/calendar part of an iTIP METHOD
+ *	(crm_meeting_mail_is_invitation) is ONE touchpoint, the meeting: the
+ *	mail itself is not stored besides it (its Message-ID and subject are
+ *	in metadata.invitation_mail). No attempt is made to tell a human note
+ *	from the generated invitation body: invitation mails with a note are
+ *	rare, and a note lost is cheaper than every meeting counted twice.
+ *	A mail whose invitation cannot be read, or holds no event, is stored
+ *	as mail.
  * OWNERSHIP
  *	The crm_prepared is cleared with crm_prepared_clear().
  */
@@ -38,12 +79,20 @@
 #include "prepare.h"
 #include "workspace.h"
 
-/* mail: the mail that carried the invitation, or NULL. policy: who may
- * become a new contact. A meeting whose external people are all blocked
- * gets out->skip (see prepare.h) and nothing else. */
-void crm_meeting_rows(const crm_workspace *ws, const char *source, crm_contact_policy policy,
-                      const crm_calendar *cal, const crm_cal_event *ev, const char *ref,
-                      const crm_message *mail, int64_t receive_time, crm_prepared *out);
+/* mail: the mail that carried the invitation, or NULL; calendar_owner:
+ * the address whose calendar the copy comes from, or NULL (ignored unless
+ * a workspace user); policy: who may become a new contact. A meeting
+ * whose external people are all blocked gets out->skip (see prepare.h)
+ * and nothing else. */
+void crm_meeting_rows(const crm_workspace *ws, const char *source, const char *calendar_owner,
+                      crm_contact_policy policy, const crm_calendar *cal,
+                      const crm_cal_event *ev, const char *ref, const crm_message *mail,
+                      int64_t receive_time, crm_prepared *out);
+
+/* Whether a mail is an iTIP invitation (a text/calendar part with a
+ * METHOD crm_meeting_invitation_wanted() takes): such a mail is logged
+ * as its meetings only. */
+bool crm_meeting_mail_is_invitation(const crm_message *msg);
 
 /* The dedup key of an occurrence (see above); g_free() it. */
 char *crm_meeting_dedup_key(const crm_cal_event *ev);

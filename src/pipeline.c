@@ -121,10 +121,12 @@ static int handle_bounce(crm_pipeline *p, const crm_message *msg, int64_t at,
     return 0;
 }
 
-/* Queue a meeting row per occurrence; mail: the mail that carried it. */
+/* Queue a meeting row per occurrence; mail: the mail that carried it;
+ * owner: whose calendar it is, or NULL. *n counts the occurrences dealt
+ * with (queued, or skipped for the blocklist). */
 static int queue_calendar(crm_pipeline *p, const crm_calendar *cal, const char *ref,
-                          const crm_message *mail, const char *what, int64_t receive_time,
-                          char *err, size_t errlen)
+                          const crm_message *mail, const char *owner, const char *what,
+                          int64_t receive_time, size_t *n, char *err, size_t errlen)
 {
     for (size_t i = 0; i < cal->n_problems; i++)
         p->report(p->ctx, ref, CRM_OUTCOME_FAILED, cal->problems[i]);
@@ -138,27 +140,31 @@ static int queue_calendar(crm_pipeline *p, const crm_calendar *cal, const char *
         queued q = { 0 };
         char *label = crm_meeting_label(&cal->events[i]);
 
-        crm_meeting_rows(p->ws, p->opts.source, p->opts.contacts, cal, &cal->events[i], ref,
-                         mail, receive_time, &q.rows);
+        crm_meeting_rows(p->ws, p->opts.source, owner, p->opts.contacts, cal, &cal->events[i],
+                         ref, mail, receive_time, &q.rows);
         q.ref = g_strdup_printf("%s (%s%s)", ref, what, label);
         g_free(label);
         if (q.rows.skip != NULL) {
+            /* dealt with: an invitation of a blocked sender is no mail either */
             p->report(p->ctx, q.ref, CRM_OUTCOME_SKIPPED, q.rows.skip);
             crm_prepared_clear(&q.rows);
             g_free(q.ref);
+            (*n)++;
             continue;
         }
         g_array_append_val(p->queue, q);
+        (*n)++;
         if (p->queue->len >= p->opts.batch_size && send_batch(p, err, errlen) < 0)
             return -1;
     }
     return 0;
 }
 
-/* A mail's invitations: meetings besides the mail itself. An invitation
- * that cannot be read is reported failed; the mail is stored anyway. */
+/* A mail's invitations as meetings; *n counts them. An invitation that
+ * cannot be read is reported failed. */
 static int queue_invitations(crm_pipeline *p, const crm_message *msg, const char *ref,
-                             int64_t mail_at, int64_t receive_time, char *err, size_t errlen)
+                             int64_t mail_at, int64_t receive_time, size_t *n,
+                             char *err, size_t errlen)
 {
     crm_cal_limits lim;
 
@@ -177,7 +183,8 @@ static int queue_invitations(crm_pipeline *p, const crm_message *msg, const char
             continue;
         }
         if (crm_meeting_invitation_wanted(cal->method) &&
-            queue_calendar(p, cal, ref, msg, "invitation ", receive_time, err, errlen) < 0) {
+            queue_calendar(p, cal, ref, msg, NULL, "invitation ", receive_time, n,
+                           err, errlen) < 0) {
             crm_calendar_free(cal);
             g_free(inv_ref);
             return -1;
@@ -197,6 +204,7 @@ int crm_pipeline_submit(crm_pipeline *p, const char *raw, size_t len, const char
     crm_parse_status st;
     queued q = { 0 };
     int64_t mail_at;
+    size_t n = 0;
 
     st = crm_message_parse(raw, len, &p->opts.limits, &msg, why, sizeof why);
     if (st != CRM_PARSE_OK) {
@@ -214,6 +222,17 @@ int crm_pipeline_submit(crm_pipeline *p, const char *raw, size_t len, const char
             p->report(p->ctx, ref, CRM_OUTCOME_SKIPPED, skip);
         crm_message_free(msg);
         return rc;
+    }
+    /* an invitation is one touchpoint, the meeting (meeting.h); stored
+     * as mail only when it gave no meeting */
+    if (crm_meeting_mail_is_invitation(msg)) {
+        const char *ds;
+        int rc = queue_invitations(p, msg, ref, crm_prepare_date(msg, receive_time, &ds),
+                                   receive_time, &n, err, errlen);
+        if (rc < 0 || n > 0) {
+            crm_message_free(msg);
+            return rc;
+        }
     }
     if (crm_prepare_rows(p->ws, p->opts.storage_dir, p->opts.source, p->opts.contacts, msg, ref,
                          receive_time, &q.rows, why, sizeof why) < 0) {
@@ -234,8 +253,8 @@ int crm_pipeline_submit(crm_pipeline *p, const char *raw, size_t len, const char
         crm_message_free(msg);
         return -1;
     }
-    if (msg->n_calendar_parts > 0 &&
-        queue_invitations(p, msg, ref, mail_at, receive_time, err, errlen) < 0) {
+    if (msg->n_calendar_parts > 0 && !crm_meeting_mail_is_invitation(msg) &&
+        queue_invitations(p, msg, ref, mail_at, receive_time, &n, err, errlen) < 0) {
         crm_message_free(msg);
         return -1;
     }
@@ -249,6 +268,7 @@ int crm_pipeline_submit_calendar(crm_pipeline *p, const char *data, size_t len, 
     crm_calendar *cal = NULL;
     char why[512];
     crm_cal_status st;
+    size_t n = 0;
     int rc;
 
     st = crm_calendar_parse(data, len, &p->opts.cal_limits, &cal, why, sizeof why);
@@ -261,7 +281,8 @@ int crm_pipeline_submit_calendar(crm_pipeline *p, const char *data, size_t len, 
         crm_calendar_free(cal);
         return 0;
     }
-    rc = queue_calendar(p, cal, ref, NULL, "", receive_time, err, errlen);
+    rc = queue_calendar(p, cal, ref, NULL, p->opts.calendar_owner, "", receive_time, &n,
+                        err, errlen);
     crm_calendar_free(cal);
     return rc;
 }

@@ -6,8 +6,12 @@
  *	parse (parsers/) -> skip automatic mail (auto-replies; bounces, which
  *	mark the bounced contact) -> match participants (matcher) -> write
  *	attachment bytes (blobstore) -> queue the interaction row for the
- *	store. A mail's meeting invitations (text/calendar parts) are queued
- *	as meetings too (meeting.h), each reported as "REF (invitation UID)".
+ *	store. A mail's text/calendar parts are queued as meetings
+ *	(meeting.h), each reported as "REF (invitation UID)"; an iTIP
+ *	invitation mail (METHOD REQUEST, CANCEL, REPLY, ...) is one
+ *	touchpoint, its meetings only, and is stored as mail only when no
+ *	meeting could be read from it; an event file attached without a
+ *	METHOD is a meeting besides the mail.
  *	Calendar files take the same way from crm_pipeline_submit_calendar(). Queued rows are stored in batches of batch_size in one
  *	transaction each; crm_pipeline_flush() stores what is queued.
  *
@@ -51,6 +55,7 @@ typedef struct crm_pipeline_opts {
     const char *storage_dir;
     unsigned batch_size;
     crm_contact_policy contacts;	/* who may become a new contact */
+    const char *calendar_owner;	/* whose calendar submit_calendar() reads, or NULL */
 } crm_pipeline_opts;
 
 typedef struct crm_pipeline crm_pipeline;
