@@ -102,3 +102,48 @@ bool cli_workspace_subcommand(int argc, char **argv, const char *const *subs, in
             return false;
     return *workspace != NULL && **workspace != '\0';
 }
+
+int cli_store_status(int rc, const char *err)
+{
+    if (rc == 0)
+        return CRM_EXIT_OK;
+    return rc == CRM_STORE_NOT_FOUND && strstr(err, "no workspace named") != NULL
+         ? CRM_EXIT_USAGE : CRM_EXIT_FAILED;
+}
+
+int cli_rule_command(crm_config *cfg, int argc, char **argv, const char *name,
+                     const char *usage, const char *const *subs, int want_arg,
+                     char *(*normalise)(const char *arg), const char *bad_arg,
+                     cli_rule_fn apply)
+{
+    const char *sub, *workspace, *arg;
+    char err[1024], *norm = NULL;
+    GPtrArray *lines = NULL;
+    crm_store *st;
+    int rc;
+
+    if (cli_wants_help(argc, argv, usage))
+        return CRM_EXIT_OK;
+    if (!cli_workspace_subcommand(argc, argv, subs, want_arg, &sub, &workspace, &arg))
+        return cli_usage(usage);
+    if (arg != NULL && (norm = normalise(arg)) == NULL) {
+        crm_die_msg("%s %s: \"%s\" %s", name, sub, arg, bad_arg);
+        return CRM_EXIT_USAGE;
+    }
+    st = cli_open_store(cfg);
+    if (st == NULL) {
+        g_free(norm);
+        return CRM_EXIT_FAILED;
+    }
+    err[0] = '\0';
+    rc = apply(st, sub, workspace, norm, &lines, err, sizeof err);
+    crm_store_close(st);
+    g_free(norm);
+    if (rc != CRM_EXIT_OK)
+        crm_die_msg("%s %s: %s", name, sub, err);
+    for (guint i = 0; lines != NULL && i < lines->len; i++)
+        printf("%s\n", (const char *)g_ptr_array_index(lines, i));
+    if (lines != NULL)
+        g_ptr_array_unref(lines);
+    return rc;
+}

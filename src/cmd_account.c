@@ -75,25 +75,34 @@ static int account_add(crm_store *st, int argc, char **argv)
     g_ptr_array_unref(domains);
     if (rc != 0) {
         crm_die_msg("account add: %s", err);
-        return rc == CRM_STORE_NOT_FOUND ? CRM_EXIT_USAGE : CRM_EXIT_FAILED;
+        return cli_store_status(rc, err);
     }
     printf("%s\n", id);
     g_free(id);
     return CRM_EXIT_OK;
 }
 
+static int apply_account_list(crm_store *st, const char *sub, const char *workspace,
+                              const char *arg, GPtrArray **lines, char *err, size_t errlen)
+{
+    (void)sub;
+    (void)arg;
+    return cli_store_status(crm_store_account_list(st, workspace, lines, err, errlen), err);
+}
+
+static char *no_argument_taken(const char *arg)
+{
+    (void)arg;
+    return NULL;
+}
+
 int cmd_account(crm_config *cfg, int argc, char **argv)
 {
     static const char *const subs[] = { "list", NULL };
-    const char *sub, *workspace, *arg;
-    char err[1024];
-    GPtrArray *lines = NULL;
     crm_store *st;
     int rc;
 
-    if (cli_wants_help(argc, argv, usage))
-        return CRM_EXIT_OK;
-    if (argc >= 2 && strcmp(argv[1], "add") == 0) {
+    if (argc >= 2 && strcmp(argv[1], "add") == 0 && !cli_wants_help(argc, argv, usage)) {
         st = cli_open_store(cfg);
         if (st == NULL)
             return CRM_EXIT_FAILED;
@@ -101,19 +110,6 @@ int cmd_account(crm_config *cfg, int argc, char **argv)
         crm_store_close(st);
         return rc;
     }
-    if (!cli_workspace_subcommand(argc, argv, subs, 0, &sub, &workspace, &arg))
-        return cli_usage(usage);
-    st = cli_open_store(cfg);
-    if (st == NULL)
-        return CRM_EXIT_FAILED;
-    rc = crm_store_account_list(st, workspace, &lines, err, sizeof err);
-    crm_store_close(st);
-    if (rc != 0) {
-        crm_die_msg("account list: %s", err);
-        return rc == CRM_STORE_NOT_FOUND ? CRM_EXIT_USAGE : CRM_EXIT_FAILED;
-    }
-    for (guint i = 0; i < lines->len; i++)
-        printf("%s\n", (const char *)g_ptr_array_index(lines, i));
-    g_ptr_array_unref(lines);
-    return CRM_EXIT_OK;
+    return cli_rule_command(cfg, argc, argv, "account", usage, subs, 0, no_argument_taken,
+                            "is not taken", apply_account_list);
 }

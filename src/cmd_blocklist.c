@@ -42,53 +42,31 @@ static char *blocklist_entry(const char *arg)
     return n;
 }
 
-int cmd_blocklist(crm_config *cfg, int argc, char **argv)
+static int apply_blocklist(crm_store *st, const char *sub, const char *workspace,
+                           const char *entry, GPtrArray **lines, char *err, size_t errlen)
 {
-    static const char *const subs[] = { "add", "remove", "list", NULL };
-    const char *sub, *workspace, *arg;
-    char err[1024], *entry = NULL;
-    crm_store *st;
-    bool no_entry = false;
     int rc;
 
-    err[0] = '\0';
-    if (cli_wants_help(argc, argv, usage))
-        return CRM_EXIT_OK;
-    if (!cli_workspace_subcommand(argc, argv, subs, 0x3, &sub, &workspace, &arg))
-        return cli_usage(usage);
-    if (arg != NULL && (entry = blocklist_entry(arg)) == NULL) {
-        crm_die_msg("blocklist %s: \"%s\" is neither an address nor @domain", sub, arg);
-        return CRM_EXIT_USAGE;
-    }
-    st = cli_open_store(cfg);
-    if (st == NULL) {
-        g_free(entry);
-        return CRM_EXIT_FAILED;
-    }
-    if (strcmp(sub, "list") == 0) {
-        GPtrArray *lines = NULL;
-        rc = crm_store_blocklist_list(st, workspace, &lines, err, sizeof err);
-        for (guint i = 0; rc == 0 && i < lines->len; i++)
-            printf("%s\n", (const char *)g_ptr_array_index(lines, i));
-        if (lines != NULL)
-            g_ptr_array_unref(lines);
-    } else if (strcmp(sub, "add") == 0) {
-        rc = crm_store_blocklist_add(st, workspace, entry, err, sizeof err);
+    if (strcmp(sub, "list") == 0)
+        return cli_store_status(crm_store_blocklist_list(st, workspace, lines, err, errlen), err);
+    if (strcmp(sub, "add") == 0) {
+        rc = crm_store_blocklist_add(st, workspace, entry, err, errlen);
         if (rc == CRM_STORE_EXISTS) {
             fprintf(stderr, "blocklist add: %s is already on %s's blocklist\n", entry, workspace);
             rc = 0;
         }
-    } else {
-        rc = crm_store_blocklist_remove(st, workspace, entry, err, sizeof err);
-        no_entry = rc == CRM_STORE_NOT_FOUND && err[0] == '\0';
-        if (no_entry)
-            g_snprintf(err, sizeof err, "%s is not on %s's blocklist", entry, workspace);
+        return cli_store_status(rc, err);
     }
-    crm_store_close(st);
-    g_free(entry);
-    if (rc != 0) {
-        crm_die_msg("blocklist %s: %s", sub, err);
-        return rc == CRM_STORE_NOT_FOUND && !no_entry ? CRM_EXIT_USAGE : CRM_EXIT_FAILED;
-    }
-    return CRM_EXIT_OK;
+    rc = crm_store_blocklist_remove(st, workspace, entry, err, errlen);
+    if (rc == CRM_STORE_NOT_FOUND && err[0] == '\0')
+        g_snprintf(err, errlen, "%s is not on %s's blocklist", entry, workspace);
+    return cli_store_status(rc, err);
+}
+
+int cmd_blocklist(crm_config *cfg, int argc, char **argv)
+{
+    static const char *const subs[] = { "add", "remove", "list", NULL };
+
+    return cli_rule_command(cfg, argc, argv, "blocklist", usage, subs, 0x3, blocklist_entry,
+                            "is neither an address nor @domain", apply_blocklist);
 }

@@ -37,58 +37,34 @@ static char *freemail_domain(const char *arg)
 
     if (n != NULL && strchr(n, '.') != NULL)
         reg = crm_domain_registrable(strchr(n, '@') + 1);
+    if (reg != NULL && g_ascii_strcasecmp(reg, arg) != 0)
+        fprintf(stderr, "freemail: %s is taken as its registrable domain %s\n", arg, reg);
     g_free(n);
     g_free(probe);
     return reg;
 }
 
+static int apply_freemail(crm_store *st, const char *sub, const char *workspace,
+                          const char *domain, GPtrArray **lines, char *err, size_t errlen)
+{
+    int rc;
+
+    if (strcmp(sub, "list") == 0)
+        return cli_store_status(crm_store_freemail_list(st, workspace, lines, err, errlen), err);
+    if (strcmp(sub, "reset") == 0) {
+        rc = crm_store_freemail_reset(st, workspace, domain, err, errlen);
+        if (rc == CRM_STORE_NOT_FOUND && err[0] == '\0')
+            g_snprintf(err, errlen, "%s has no correction in %s", domain, workspace);
+        return cli_store_status(rc, err);
+    }
+    rc = crm_store_freemail_set(st, workspace, domain, strcmp(sub, "add") == 0, err, errlen);
+    return cli_store_status(rc, err);
+}
+
 int cmd_freemail(crm_config *cfg, int argc, char **argv)
 {
     static const char *const subs[] = { "add", "remove", "reset", "list", NULL };
-    const char *sub, *workspace, *arg;
-    char err[1024], *domain = NULL;
-    crm_store *st;
-    bool no_entry = false;
-    int rc;
 
-    err[0] = '\0';
-    if (cli_wants_help(argc, argv, usage))
-        return CRM_EXIT_OK;
-    if (!cli_workspace_subcommand(argc, argv, subs, 0x7, &sub, &workspace, &arg))
-        return cli_usage(usage);
-    if (arg != NULL && (domain = freemail_domain(arg)) == NULL) {
-        crm_die_msg("freemail %s: \"%s\" is not a mail domain", sub, arg);
-        return CRM_EXIT_USAGE;
-    }
-    if (domain != NULL && g_ascii_strcasecmp(domain, arg) != 0)
-        fprintf(stderr, "freemail %s: %s is taken as its registrable domain %s\n", sub, arg,
-                domain);
-    st = cli_open_store(cfg);
-    if (st == NULL) {
-        g_free(domain);
-        return CRM_EXIT_FAILED;
-    }
-    if (strcmp(sub, "list") == 0) {
-        GPtrArray *lines = NULL;
-        rc = crm_store_freemail_list(st, workspace, &lines, err, sizeof err);
-        for (guint i = 0; rc == 0 && i < lines->len; i++)
-            printf("%s\n", (const char *)g_ptr_array_index(lines, i));
-        if (lines != NULL)
-            g_ptr_array_unref(lines);
-    } else if (strcmp(sub, "reset") == 0) {
-        rc = crm_store_freemail_reset(st, workspace, domain, err, sizeof err);
-        no_entry = rc == CRM_STORE_NOT_FOUND && err[0] == '\0';
-        if (no_entry)
-            g_snprintf(err, sizeof err, "%s has no correction in %s", domain, workspace);
-    } else {
-        rc = crm_store_freemail_set(st, workspace, domain, strcmp(sub, "add") == 0,
-                                    err, sizeof err);
-    }
-    crm_store_close(st);
-    g_free(domain);
-    if (rc != 0) {
-        crm_die_msg("freemail %s: %s", sub, err);
-        return rc == CRM_STORE_NOT_FOUND && !no_entry ? CRM_EXIT_USAGE : CRM_EXIT_FAILED;
-    }
-    return CRM_EXIT_OK;
+    return cli_rule_command(cfg, argc, argv, "freemail", usage, subs, 0x7, freemail_domain,
+                            "is not a mail domain", apply_freemail);
 }

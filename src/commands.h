@@ -50,6 +50,22 @@ crm_workspace *cli_load_workspace(crm_store *st, const char *name, int *status);
 bool cli_workspace_subcommand(int argc, char **argv, const char *const *subs, int want_arg,
                               const char **sub, const char **workspace, const char **arg);
 
+/* The frame of a command keeping a list of rules for a workspace
+ * (blocklist, freemail): "SUB --workspace NAME [ARG]" parsed as
+ * cli_workspace_subcommand() does, ARG normalised (NULL: refused as
+ * "ARG bad_arg", exit 2), the store opened, apply() called, the lines
+ * it returns printed. apply() returns an exit status and, unless 0,
+ * fills err. */
+typedef int (*cli_rule_fn)(crm_store *st, const char *sub, const char *workspace,
+                           const char *arg, GPtrArray **lines, char *err, size_t errlen);
+int cli_rule_command(crm_config *cfg, int argc, char **argv, const char *name,
+                     const char *usage, const char *const *subs, int want_arg,
+                     char *(*normalise)(const char *arg), const char *bad_arg,
+                     cli_rule_fn apply);
+/* The exit status for a store result: 0, 2 for an unknown workspace
+ * (err set by the store), 1 otherwise. */
+int cli_store_status(int rc, const char *err);
+
 /* Every workspace with its counts (GPtrArray of crm_workspace_summary),
  * or NULL after printing why not. */
 GPtrArray *cli_workspace_summaries(const crm_config *cfg, const char *command);

@@ -52,41 +52,56 @@ static bool same_registrable(const char *a, const char *b)
     return same;
 }
 
-/* What the trusted fields say of a From address: 1 authenticated,
- * 0 not; *dmarc_failed: a trusted DMARC verdict for its domain was no
- * pass. */
+/* Walks the results of the trusted Authentication-Results fields: the
+ * next one after the cursor, or NULL; *at names its authserv-id. */
+typedef struct trusted_cursor {
+    size_t field, result;
+} trusted_cursor;
+
+static const crm_auth_result *next_trusted(const crm_trust_input *in, trusted_cursor *c,
+                                           const char **at)
+{
+    for (; c->field < in->n_auth; c->field++, c->result = 0) {
+        const crm_auth_results *ar = in->auth[c->field];
+        if (ar == NULL || !trusted_id(in, ar->authserv_id) || c->result >= ar->n_results)
+            continue;
+        *at = ar->authserv_id;
+        return &ar->results[c->result++];
+    }
+    return NULL;
+}
+
+/* What the trusted fields say of a From address: true authenticated;
+ * *dmarc_failed: a trusted DMARC verdict for its domain was no pass
+ * (*failed_at: where). */
 static bool from_authenticated(const crm_trust_input *in, const char *address, bool *dmarc_failed,
                                const char **failed_at)
 {
-    const char *dom = domain_of(address);
+    const char *dom = domain_of(address), *at = NULL;
+    trusted_cursor c = { 0, 0 };
+    const crm_auth_result *r;
 
-    for (size_t f = 0; f < in->n_auth; f++) {
-        const crm_auth_results *ar = in->auth[f];
-        if (ar == NULL || !trusted_id(in, ar->authserv_id))
-            continue;
-        for (size_t i = 0; i < ar->n_results; i++) {
-            const crm_auth_result *r = &ar->results[i];
-            bool pass = strcmp(r->result, "pass") == 0;
+    while ((r = next_trusted(in, &c, &at)) != NULL) {
+        bool pass = strcmp(r->result, "pass") == 0;
 
-            if (strcmp(r->method, "dmarc") == 0) {
-                char *hf = prop_domain(crm_auth_result_prop(r, "header.from"));
-                bool mine = hf != NULL && strcmp(hf, dom) == 0;
-                g_free(hf);
-                if (mine && pass)
+        if (strcmp(r->method, "dmarc") == 0) {
+            char *hf = prop_domain(crm_auth_result_prop(r, "header.from"));
+            bool mine = hf != NULL && strcmp(hf, dom) == 0;
+            g_free(hf);
+            if (mine && pass)
+                return true;
+            if (mine && !*dmarc_failed) {
+                *dmarc_failed = true;
+                *failed_at = at;
+            }
+        } else if (strcmp(r->method, "dkim") == 0 && pass) {
+            const char *names[] = { "header.d", "header.i" };
+            for (size_t k = 0; k < G_N_ELEMENTS(names); k++) {
+                char *d = prop_domain(crm_auth_result_prop(r, names[k]));
+                bool aligned = d != NULL && same_registrable(d, dom);
+                g_free(d);
+                if (aligned)
                     return true;
-                if (mine && !*dmarc_failed) {
-                    *dmarc_failed = true;
-                    *failed_at = ar->authserv_id;
-                }
-            } else if (strcmp(r->method, "dkim") == 0 && pass) {
-                const char *names[] = { "header.d", "header.i" };
-                for (size_t k = 0; k < G_N_ELEMENTS(names); k++) {
-                    char *d = prop_domain(crm_auth_result_prop(r, names[k]));
-                    bool aligned = d != NULL && same_registrable(d, dom);
-                    g_free(d);
-                    if (aligned)
-                        return true;
-                }
             }
         }
     }
@@ -95,20 +110,18 @@ static bool from_authenticated(const crm_trust_input *in, const char *address, b
 
 static bool envelope_authenticated(const crm_trust_input *in, const char *address)
 {
-    for (size_t f = 0; f < in->n_auth; f++) {
-        const crm_auth_results *ar = in->auth[f];
-        if (ar == NULL || !trusted_id(in, ar->authserv_id))
+    trusted_cursor c = { 0, 0 };
+    const crm_auth_result *r;
+    const char *at;
+
+    while ((r = next_trusted(in, &c, &at)) != NULL) {
+        const char *mf = crm_auth_result_prop(r, "smtp.mailfrom");
+        if (strcmp(r->method, "spf") != 0 || strcmp(r->result, "pass") != 0 || mf == NULL)
             continue;
-        for (size_t i = 0; i < ar->n_results; i++) {
-            const crm_auth_result *r = &ar->results[i];
-            const char *mf = crm_auth_result_prop(r, "smtp.mailfrom");
-            if (strcmp(r->method, "spf") != 0 || strcmp(r->result, "pass") != 0 || mf == NULL)
-                continue;
-            /* smtp.mailfrom is the whole address, or (Microsoft) its domain */
-            if (g_ascii_strcasecmp(mf, address) == 0 ||
-                (strchr(mf, '@') == NULL && g_ascii_strcasecmp(mf, domain_of(address)) == 0))
-                return true;
-        }
+        /* smtp.mailfrom is the whole address, or (Microsoft) its domain */
+        if (g_ascii_strcasecmp(mf, address) == 0 ||
+            (strchr(mf, '@') == NULL && g_ascii_strcasecmp(mf, domain_of(address)) == 0))
+            return true;
     }
     return false;
 }

@@ -13,8 +13,6 @@ done
 "$CRMGATE" workspace add-address Acme log+acme@in.example.com
 DBURL=$("$CRMGATE" db url)
 
-smtp() { swaks --server 127.0.0.1:$SMTP_PORT "$@" 2>&1; }
-last_reply() { grep -E '^<[-*~ ]+[0-9]{3}' | tail -n "${1:-1}" | sed -E 's/^<[-*~ ]+//'; }
 answer() { echo "$1" | last_reply 2 | head -n 1; }
 stored_from() { sql "SELECT count(*) FROM interactions WHERE metadata->>'message_id' LIKE '%@$1'"; }
 send() {	# send SENDER ID: one distinct mail

@@ -12,29 +12,6 @@
 "$CRMGATE" workspace add-address Globex log+globex@in.example.com
 DBURL=$("$CRMGATE" db url)
 
-SERVE_PID=
-start_serve() {		# start_serve [FLAGS...]: on free ports, waits until it answers
-    local try
-    for try in 1 2 3 4 5; do
-        SMTP_PORT=$((20000 + RANDOM % 30000)); LMTP_PORT=$((SMTP_PORT + 1))
-        "$CRMGATE" --smtp-listen 127.0.0.1:$SMTP_PORT --lmtp-listen 127.0.0.1:$LMTP_PORT "$@" \
-            serve 2>>"$WORK/serve.log" &
-        SERVE_PID=$!
-        for _ in $(seq 50); do
-            if swaks --server 127.0.0.1:$SMTP_PORT --quit-after EHLO >/dev/null 2>&1; then
-                sleep 0.3	# the dropbox routes load right after start
-                return 0
-            fi
-            kill -0 $SERVE_PID 2>/dev/null || break
-            sleep 0.1
-        done
-        kill $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/dev/null
-    done
-    return 1
-}
-stop_serve() { kill -TERM $SERVE_PID 2>/dev/null; wait $SERVE_PID; }
-smtp() { swaks --server 127.0.0.1:$SMTP_PORT "$@" 2>&1; }
-last_reply() { grep -E '^<[-*~ ]+[0-9]{3}' | tail -n "${1:-1}" | sed -E 's/^<[-*~ ]+//'; }
 answer() { echo "$1" | last_reply 2 | head -n 1; }
 stored() { sql "SELECT count(*) FROM interactions WHERE metadata->>'message_id' = '$1'"; }
 
