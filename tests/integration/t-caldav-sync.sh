@@ -272,8 +272,9 @@ is "$(sql "SELECT count(*) FROM interactions WHERE metadata->>'caldav_deleted' =
 id2=$("$CRMGATE" source add caldav --workspace Acme --url "$U/" --user alice \
       --password-file "$WORK/wrong.pw")
 is "$id2" 2 "a source with a wrong password is added"
-wait_for 60 listed '^2 .* error '
-list=$("$CRMGATE" source list)
+# it retries every few seconds: assert on the listing that showed the error
+until_listed 60 '^2 +Acme +caldav +error '
+list=$LIST
 like "$list" "^2 +Acme +caldav +error " "source list shows it in error"
 like "$list" "last error at .*401" "  with the server's answer"
 # the good source polls every second: catch it between two passes
