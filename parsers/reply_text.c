@@ -10,6 +10,7 @@
  *	compare alike and the whole pass stays linear.
  */
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 #include <glib.h>
 
@@ -24,6 +25,8 @@
 typedef struct line {
     const char *s;
     size_t n;			/* without the line end (LF or CRLF) */
+    const char *z;		/* its normalised copy (see above), made once */
+    size_t zn;
 } line;
 
 typedef struct norm {
@@ -54,7 +57,7 @@ static void norm_add(norm *z, const char *s, size_t n)
         }
         if (c == ':' && z->len > 0 && z->buf[z->len - 1] == ' ')
             z->len--;
-        z->buf[z->len++] = g_ascii_tolower((char)c);
+        z->buf[z->len++] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
     }
     z->buf[z->len] = '\0';
 }
@@ -66,12 +69,13 @@ static void norm_end(norm *z)
     z->buf[z->len] = '\0';
 }
 
+/* Every test reads a line's normalised copy, several lines' tests read
+ * each line: normalising once per line keeps the pass cheap. */
 static void norm_line(norm *z, const line *l)
 {
-    z->len = 0;
-    z->buf[0] = '\0';
-    norm_add(z, l->s, l->n);
-    norm_end(z);
+    memcpy(z->buf, l->z, l->zn);
+    z->len = l->zn;
+    z->buf[z->len] = '\0';
 }
 
 static bool starts(const norm *z, const char *p)
@@ -87,9 +91,7 @@ static bool ends(const norm *z, const char *p)
 
 static bool is_blank(const line *l)
 {
-    norm z;
-    norm_line(&z, l);
-    return z.len == 0;
+    return l->zn == 0;
 }
 
 static bool is_quoted(const line *l)
@@ -255,10 +257,14 @@ static size_t attribution_at(const line *lines, size_t n, size_t i, bool strict)
         if (k == 1 && !(starts(&z, "on ") || starts(&z, "am ") || starts(&z, "le ") ||
                         starts(&z, "el ")))
             return 0;
-        if (k > 0 && z.len > 0 && z.buf[z.len - 1] != ' ' && z.buf[z.len - 1] != '<')
-            norm_add(&z, " ", 1);
-        norm_add(&z, l->s, l->n);
-        norm_end(&z);
+        if (k == 0) {
+            norm_line(&z, l);
+        } else {
+            if (z.len > 0 && z.buf[z.len - 1] != ' ' && z.buf[z.len - 1] != '<')
+                norm_add(&z, " ", 1);
+            norm_add(&z, l->s, l->n);
+            norm_end(&z);
+        }
         if (is_attribution_text(&z, strict))
             return k + 1;
     }
@@ -272,20 +278,44 @@ static bool quote_follows(const line *lines, size_t n, size_t j)
     return j < n && is_quoted(&lines[j]);
 }
 
-static GArray *split_lines(const char *text, size_t len)
+/* The lines of text, each with its normalised copy; those copies live
+ * in *norms (g_free() it after the lines). */
+static GArray *split_lines(const char *text, size_t len, char **norms)
 {
     GArray *a = g_array_new(FALSE, FALSE, sizeof(line));
     size_t start = 0;
 
     for (size_t i = 0; i <= len; i++) {
         if (i == len || text[i] == '\n') {
-            line l = { text + start, i - start };
+            line l = { text + start, i - start, NULL, 0 };
             if (l.n > 0 && l.s[l.n - 1] == '\r')
                 l.n--;
             if (i < len || l.n > 0)
                 g_array_append_val(a, l);
             start = i + 1;
         }
+    }
+    {
+        /* the normalised copies, in one block: offsets first, as the
+         * block grows, then pointers */
+        GString *block = g_string_sized_new(len + a->len + 1);
+        norm z;
+
+        for (guint i = 0; i < a->len; i++) {
+            line *l = &g_array_index(a, line, i);
+            z.len = 0;
+            norm_add(&z, l->s, l->n);
+            norm_end(&z);
+            l->zn = z.len;
+            l->z = (const char *)(uintptr_t)block->len;
+            g_string_append_len(block, z.buf, (gssize)z.len);
+            g_string_append_c(block, '\0');
+        }
+        for (guint i = 0; i < a->len; i++) {
+            line *l = &g_array_index(a, line, i);
+            l->z = block->str + (uintptr_t)l->z;
+        }
+        *norms = g_string_free(block, FALSE);
     }
     return a;
 }
@@ -304,6 +334,7 @@ static char *valid_dup(const char *s, size_t n)
 static char *reply_cut(const char *text, size_t len, bool whole_when_empty)
 {
     GArray *arr;
+    char *norms = NULL;
     const line *lines;
     size_t n, cut;
     bool *drop;
@@ -312,7 +343,7 @@ static char *reply_cut(const char *text, size_t len, bool whole_when_empty)
 
     if (text == NULL || len == 0)
         return whole_when_empty ? g_strdup("") : NULL;
-    arr = split_lines(text, len);
+    arr = split_lines(text, len, &norms);
     lines = (const line *)(void *)arr->data;
     n = arr->len;
     cut = n;
@@ -412,6 +443,7 @@ static char *reply_cut(const char *text, size_t len, bool whole_when_empty)
     }
     g_free(drop);
     g_array_free(arr, TRUE);
+    g_free(norms);
 
     if (out == NULL)
         return valid_dup(text, len);

@@ -15,19 +15,13 @@
 #include <cmocka.h>
 #include <glib.h>
 
+#include "fixture.h"
+
 #include "calendar_event.h"
 
 static char *fixture(const char *name, size_t *len)
 {
-    char *path = g_build_filename(TEST_DATA_DIR, "ics", name, NULL);
-    char *data = NULL;
-    gsize n = 0;
-
-    if (!g_file_get_contents(path, &data, &n, NULL))
-        fail_msg("cannot read %s", path);
-    g_free(path);
-    *len = n;
-    return data;
+    return test_fixture("ics", name, len);
 }
 
 /* The limits with a window [from, to) of unix seconds. */

@@ -12,18 +12,13 @@
 #include <cmocka.h>
 #include <glib.h>
 
+#include "fixture.h"
+
 #include "mail_message.h"
 
 static char *fixture(const char *name, size_t *len)
 {
-    char *path = g_build_filename(TEST_DATA_DIR, "mail", name, NULL);
-    char *data = NULL;
-    gsize n = 0;
-
-    assert_true(g_file_get_contents(path, &data, &n, NULL));
-    g_free(path);
-    *len = n;
-    return data;
+    return test_fixture("mail", name, len);
 }
 
 static crm_message *parse_ok(const char *raw, size_t len)

@@ -14,21 +14,15 @@
 #include <cmocka.h>
 #include <glib.h>
 
+#include "fixture.h"
+
 #include "html_text.h"
 #include "mail_message.h"
 #include "reply_text.h"
 
 static char *load(const char *name, size_t *len)
 {
-    char *path = g_build_filename(TEST_DATA_DIR, "replies", name, NULL);
-    char *data = NULL;
-    gsize n = 0;
-
-    if (!g_file_get_contents(path, &data, &n, NULL))
-        fail_msg("cannot read %s", path);
-    g_free(path);
-    *len = n;
-    return data;
+    return test_fixture("replies", name, len);
 }
 
 static void expect_text(const char *file, const char *expected)
