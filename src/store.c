@@ -1128,76 +1128,6 @@ int crm_store_source_cursor(crm_store *st, int64_t id, const char *folder, char 
     return 0;
 }
 
-int crm_store_caldav_forget(crm_store *st, const char *workspace_id, const char *href,
-                            const char *keep_json, int64_t from, int64_t to, long *marked,
-                            char *err, size_t errlen)
-{
-    char f[32], t[32];
-    const char *p[5] = { workspace_id, href, keep_json, NULL, NULL };
-    PGresult *r;
-
-    *marked = 0;
-    if (from != 0 || to != 0) {
-        crm_store_format_time(from, f);
-        crm_store_format_time(to, t);
-        p[3] = f;
-        p[4] = t;
-    }
-    PQclear(PQexec(st->conn, "BEGIN"));
-    /* the same confinement to the workspace as a batch of meetings */
-    if (st->tenant_scope) {
-        const char *s[1] = { workspace_id };
-        r = run(st, "tenant_scope", 1, s);
-        if (!tuples_ok(r)) {
-            PQclear(PQexec(st->conn, "ROLLBACK"));
-            return result_error(st, r, "scoping to the workspace", err, errlen);
-        }
-        PQclear(r);
-    }
-    r = run(st, "caldav_forget", 5, p);
-    if (!tuples_ok(r) || PQntuples(r) != 1) {
-        PQclear(PQexec(st->conn, "ROLLBACK"));
-        return result_error(st, r, "marking removed meetings cancelled", err, errlen);
-    }
-    *marked = atol(PQgetvalue(r, 0, 0));
-    PQclear(r);
-    r = PQexec(st->conn, "COMMIT");
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        return result_error(st, r, "marking removed meetings cancelled", err, errlen);
-    PQclear(r);
-    return 0;
-}
-
-/* ---- the dropbox (sql/010_dropbox.sql) ---------------------------------- */
-
-static int load_dropbox_senders(crm_store *st, crm_workspace *ws, char *err, size_t errlen)
-{
-    const char *p[1] = { ws->id };
-    PGresult *r = run(st, "workspace_dropbox_senders", 1, p);
-
-    if (!tuples_ok(r))
-        return result_error(st, r, "loading the workspace's dropbox senders", err, errlen);
-    ws->dropbox_anyone = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "anyone") == 0;
-    PQclear(r);
-    return 0;
-}
-
-int crm_store_workspace_set_dropbox_senders(crm_store *st, const char *name, const char *senders,
-                                            char *err, size_t errlen)
-{
-    const char *p[2] = { name, senders };
-    long n = 0;
-
-    if (run_command(st, "workspace_set_dropbox_senders", 2, p, "setting dropbox senders", &n,
-                    err, errlen) < 0)
-        return -1;
-    if (n == 0) {
-        crm_err_set(err, errlen, "no workspace named \"%s\"", name);
-        return CRM_STORE_NOT_FOUND;
-    }
-    return 0;
-}
-
 /* Run a statement in a transaction of its own, scoped to the
  * workspace as batches are. */
 static PGresult *run_scoped(crm_store *st, const char *workspace_id, const char *name, int n,
@@ -1231,6 +1161,62 @@ static PGresult *run_scoped(crm_store *st, const char *workspace_id, const char 
     }
     PQclear(c);
     return r;
+}
+
+int crm_store_caldav_forget(crm_store *st, const char *workspace_id, const char *href,
+                            const char *keep_json, int64_t from, int64_t to, long *marked,
+                            char *err, size_t errlen)
+{
+    char f[32], t[32];
+    const char *p[5] = { workspace_id, href, keep_json, NULL, NULL };
+    PGresult *r;
+
+    *marked = 0;
+    if (from != 0 || to != 0) {
+        crm_store_format_time(from, f);
+        crm_store_format_time(to, t);
+        p[3] = f;
+        p[4] = t;
+    }
+    /* the same confinement to the workspace as a batch of meetings */
+    r = run_scoped(st, workspace_id, "caldav_forget", 5, p, PGRES_TUPLES_OK,
+                   "marking removed meetings cancelled", err, errlen);
+    if (r == NULL)
+        return -1;
+    if (PQntuples(r) == 1)
+        *marked = atol(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return 0;
+}
+
+/* ---- the dropbox (sql/010_dropbox.sql) ---------------------------------- */
+
+static int load_dropbox_senders(crm_store *st, crm_workspace *ws, char *err, size_t errlen)
+{
+    const char *p[1] = { ws->id };
+    PGresult *r = run(st, "workspace_dropbox_senders", 1, p);
+
+    if (!tuples_ok(r))
+        return result_error(st, r, "loading the workspace's dropbox senders", err, errlen);
+    ws->dropbox_anyone = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "anyone") == 0;
+    PQclear(r);
+    return 0;
+}
+
+int crm_store_workspace_set_dropbox_senders(crm_store *st, const char *name, const char *senders,
+                                            char *err, size_t errlen)
+{
+    const char *p[2] = { name, senders };
+    long n = 0;
+
+    if (run_command(st, "workspace_set_dropbox_senders", 2, p, "setting dropbox senders", &n,
+                    err, errlen) < 0)
+        return -1;
+    if (n == 0) {
+        crm_err_set(err, errlen, "no workspace named \"%s\"", name);
+        return CRM_STORE_NOT_FOUND;
+    }
+    return 0;
 }
 
 /* A PostgreSQL array literal of text; NULL items are NULL elements. */
