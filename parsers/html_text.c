@@ -194,22 +194,26 @@ static void push_children(GArray *stack, xmlNode *last)
     }
 }
 
-static char *render_html(const char *html, size_t len, size_t max_out, bool new_only)
+/* The document of an HTML body, or NULL for nothing readable. */
+static htmlDocPtr parse_html(const char *html, size_t len)
 {
-    htmlDocPtr doc;
-    render r = { 0 };
-    GArray *stack;
-
-
     if (html == NULL || len == 0 || len > INT_MAX)
-        return g_strdup("");
+        return NULL;
     /* The caller hands us UTF-8 (mail_message converted the part's
      * charset already): a <meta charset> inside must not re-decode it.
      * No network, no error output, and recover from any tag soup. */
-    doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
-                         HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                         HTML_PARSE_NONET | HTML_PARSE_NOIMPLIED | HTML_PARSE_COMPACT |
-                         HTML_PARSE_IGNORE_ENC);
+    return htmlReadMemory(html, (int)len, NULL, "UTF-8",
+                          HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+                          HTML_PARSE_NONET | HTML_PARSE_NOIMPLIED | HTML_PARSE_COMPACT |
+                          HTML_PARSE_IGNORE_ENC);
+}
+
+/* The text of a parsed document; len: the HTML's size, a hint. */
+static char *render_doc(htmlDocPtr doc, size_t len, size_t max_out, bool new_only)
+{
+    render r = { 0 };
+    GArray *stack;
+
     if (doc == NULL)
         return g_strdup("");
     r.out = g_string_sized_new(MIN(len, max_out));
@@ -274,7 +278,6 @@ static char *render_html(const char *html, size_t len, size_t max_out, bool new_
         }
     }
     g_array_free(stack, TRUE);
-    xmlFreeDoc(doc);
 
     /* cut at max_out, then drop a character the cut left incomplete */
     if (r.out->len > max_out)
@@ -298,6 +301,16 @@ static char *render_html(const char *html, size_t len, size_t max_out, bool new_
     }
 }
 
+static char *render_html(const char *html, size_t len, size_t max_out, bool new_only)
+{
+    htmlDocPtr doc = parse_html(html, len);
+    char *text = render_doc(doc, len, max_out, new_only);
+
+    if (doc != NULL)
+        xmlFreeDoc(doc);
+    return text;
+}
+
 char *crm_html_to_text(const char *html, size_t len, size_t max_out)
 {
     return render_html(html, len, max_out, false);
@@ -306,4 +319,15 @@ char *crm_html_to_text(const char *html, size_t len, size_t max_out)
 char *crm_html_to_new_text(const char *html, size_t len, size_t max_out)
 {
     return render_html(html, len, max_out, true);
+}
+
+void crm_html_to_texts(const char *html, size_t len, size_t max_text, size_t max_new,
+                       char **text, char **new_text)
+{
+    htmlDocPtr doc = parse_html(html, len);
+
+    *text = render_doc(doc, len, max_text, false);
+    *new_text = render_doc(doc, len, max_new, true);
+    if (doc != NULL)
+        xmlFreeDoc(doc);
 }

@@ -32,5 +32,8 @@
 
 char *crm_html_to_text(const char *html, size_t len, size_t max_out);
 char *crm_html_to_new_text(const char *html, size_t len, size_t max_out);
+/* Both, from one parse of the HTML (a mail body needs both). */
+void crm_html_to_texts(const char *html, size_t len, size_t max_text, size_t max_new,
+                       char **text, char **new_text);
 
 #endif

@@ -1027,10 +1027,10 @@ crm_parse_status crm_message_parse(const char *raw, size_t len, const crm_parse_
             g_free(w.html);
         } else {
             g_string_free(w.plain, TRUE);
-            m->body_text = crm_html_to_text(w.html, strlen(w.html), lim->max_text_bytes + 1);
+            crm_html_to_texts(w.html, strlen(w.html), lim->max_text_bytes + 1,
+                              lim->max_text_bytes, &m->body_text, &html_new);
             if (m->body_text == NULL)
                 m->body_text = g_strdup("");
-            html_new = crm_html_to_new_text(w.html, strlen(w.html), lim->max_text_bytes);
             m->body_from_html = true;
             g_free(w.html);
         }
