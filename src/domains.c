@@ -70,14 +70,10 @@ char *crm_domain_registrable(const char *domain)
     return g_strdup(reg != NULL ? reg : domain);
 }
 
-bool crm_domain_is_freemail(const char *domain)
+bool crm_domain_registrable_is_freemail(const char *reg)
 {
-    char *reg;
     bool hit = false;
 
-    if (domain == NULL)
-        return false;
-    reg = crm_domain_registrable(domain);
     for (size_t i = 0; freemail_exact[i] != NULL && !hit; i++)
         hit = strcmp(reg, freemail_exact[i]) == 0;
     for (size_t i = 0; freemail_families[i] != NULL && !hit; i++) {
@@ -86,6 +82,18 @@ bool crm_domain_is_freemail(const char *domain)
          * start means yahoo under some suffix: yahoo.co.uk, yahoo.fr */
         hit = strncmp(reg, freemail_families[i], n) == 0 && reg[n] == '.';
     }
+    return hit;
+}
+
+bool crm_domain_is_freemail(const char *domain)
+{
+    char *reg;
+    bool hit;
+
+    if (domain == NULL)
+        return false;
+    reg = crm_domain_registrable(domain);
+    hit = crm_domain_registrable_is_freemail(reg);
     g_free(reg);
     return hit;
 }

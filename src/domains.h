@@ -21,6 +21,8 @@
 #include <stdbool.h>
 
 bool crm_domain_is_freemail(const char *domain);
+/* The same for a domain already reduced by crm_domain_registrable(). */
+bool crm_domain_registrable_is_freemail(const char *registrable);
 char *crm_domain_registrable(const char *domain);
 char *crm_domain_account_name(const char *registrable);
 

@@ -90,6 +90,8 @@ const char *crm_workspace_blocked_by(const crm_workspace *ws, const char *email)
     const char *at = strrchr(email, '@');
     gpointer key;
 
+    if (g_hash_table_size(ws->blocked) == 0)
+        return NULL;	/* the usual case: no allocation per address */
     if (g_hash_table_lookup_extended(ws->blocked, email, &key, NULL))
         return key;
     /* "@x.example" blocks x.example and every host under it: walk the
@@ -116,5 +118,5 @@ bool crm_workspace_is_freemail(const crm_workspace *ws, const char *registrable)
 
     if (v != 0)
         return v == 1;
-    return crm_domain_is_freemail(registrable);
+    return crm_domain_registrable_is_freemail(registrable);
 }
