@@ -363,6 +363,18 @@ static void break_loops(crm_committer *c, const char *ws_id, GArray *group, GArr
     g_free(counts);
 }
 
+/* The slots of a workspace in this round, made on first use. */
+static GArray *group_of(GHashTable *groups, const char *workspace_id)
+{
+    GArray *group = g_hash_table_lookup(groups, workspace_id);
+
+    if (group == NULL) {
+        group = g_array_new(FALSE, TRUE, sizeof(slot));
+        g_hash_table_insert(groups, g_strdup(workspace_id), group);
+    }
+    return group;
+}
+
 /* Prepare every (mail, workspace) of the group and store them, one
  * transaction per workspace. */
 static void process(crm_committer *c, GPtrArray *reqs)
@@ -413,6 +425,26 @@ static void process(crm_committer *c, GPtrArray *reqs)
                 set_status(req, w, CRM_DELIVERY_SKIPPED, skip);
                 continue;
             }
+            /* an invitation is one touchpoint, the meeting (meeting.h):
+             * its first meeting answers for the mail, which is prepared
+             * (attachments written) only when it gave no meeting */
+            if (crm_meeting_mail_is_invitation(d->msg)) {
+                GArray *meetings = g_array_new(FALSE, TRUE, sizeof(slot));
+                const char *ds;
+
+                add_invitations(meetings, req, w, ws,
+                                crm_prepare_date(d->msg, d->receive_time, &ds));
+                if (meetings->len > 0) {
+                    slot *first = &g_array_index(meetings, slot, 0);
+                    first->companion = false;
+                    g_clear_pointer(&first->label, g_free);
+                    group = group_of(groups, ws->id);
+                    g_array_append_vals(group, meetings->data, meetings->len);
+                    g_array_free(meetings, TRUE);
+                    continue;
+                }
+                g_array_free(meetings, TRUE);
+            }
             if (crm_prepare_rows(ws, c->storage_dir, d->source, CRM_CONTACTS_SENT_AND_RECEIVED,
                                  d->msg, d->ref, d->receive_time, &s.rows, why, sizeof why) < 0) {
                 /* attachments could not be written: a local fault, retry */
@@ -425,26 +457,10 @@ static void process(crm_committer *c, GPtrArray *reqs)
                 crm_prepared_clear(&s.rows);
                 continue;
             }
-            group = g_hash_table_lookup(groups, ws->id);
-            if (group == NULL) {
-                group = g_array_new(FALSE, TRUE, sizeof(slot));
-                g_hash_table_insert(groups, g_strdup(ws->id), group);
-            }
+            group = group_of(groups, ws->id);
             g_array_append_val(group, s);
-            if (d->msg->n_calendar_parts > 0) {
-                guint at = group->len - 1;
+            if (d->msg->n_calendar_parts > 0 && !crm_meeting_mail_is_invitation(d->msg))
                 add_invitations(group, req, w, ws, s.rows.interacted_at);
-                /* an invitation is one touchpoint, the meeting (meeting.h):
-                 * its first meeting answers for the mail */
-                if (group->len > at + 1 && crm_meeting_mail_is_invitation(d->msg)) {
-                    slot *first;
-                    crm_prepared_clear(&g_array_index(group, slot, at).rows);
-                    g_array_remove_index(group, at);
-                    first = &g_array_index(group, slot, at);
-                    first->companion = false;
-                    g_clear_pointer(&first->label, g_free);
-                }
-            }
         }
         g_free(untrusted);
     }
