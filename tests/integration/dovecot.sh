@@ -122,6 +122,14 @@ dovecot_start() {
     return 1
 }
 
+# dovecot_start_or_fail: dovecot_start, or the test ends as one failure
+dovecot_start_or_fail() {
+    dovecot_start && return 0
+    ok 1 "dovecot starts"
+    done_testing
+    exit 1
+}
+
 dovecot_stop() {	# [all]: the OAuth2 token check too
     [ -z "$DOVECOT_OAUTH_PID" ] || [ "${1:-}" != all ] || kill "$DOVECOT_OAUTH_PID" 2>/dev/null
     # the master's SIGTERM ends its children too; quicker than doveadm

@@ -6,11 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dovecot.sh"
 
-if ! dovecot_start; then
-    ok 1 "dovecot starts"
-    done_testing
-    exit 1
-fi
+dovecot_start_or_fail
 dovecot_add_user sales@acme.example 'pa55'
 printf 'pa55\n' > "$WORK/sales.pw"
 "$CRMGATE" workspace add Acme --domain acme.example >/dev/null

@@ -5,11 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dovecot.sh"
 
-if ! dovecot_start; then
-    ok 1 "dovecot starts"
-    done_testing
-    exit 1
-fi
+dovecot_start_or_fail
 trap 'stop_serves; dovecot_stop all; cleanup' EXIT
 dovecot_add_user carol@acme.example 'pw-of-carol'
 printf 'pw-of-carol\n' > "$WORK/carol.pw"

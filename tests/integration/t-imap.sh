@@ -8,11 +8,7 @@
 . "$(dirname "$0")/dovecot.sh"
 
 dovecot_enable_oauth2 't0ken-for-alice' alice@acme.example
-if ! dovecot_start; then
-    ok 1 "dovecot starts"
-    done_testing
-    exit 1
-fi
+dovecot_start_or_fail
 dovecot_add_user alice@acme.example 'c0rrect horse'
 printf 'c0rrect horse\n' > "$WORK/alice.pw"
 printf 'wrong\n' > "$WORK/bad.pw"
