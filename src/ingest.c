@@ -5,6 +5,8 @@
  *	See ingest.h.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -17,8 +19,19 @@
 
 /* Directory recursion bound: a symlink loop must not hang an import. */
 #define MAX_DIR_DEPTH 32
+/* Files up to this size are read into one buffer reused for the whole
+ * walk; larger ones (an mbox) are mapped. Mapping every small file costs
+ * a page fault per page and, with the store thread running, an
+ * inter-processor TLB flush per munmap: most of a Maildir import's
+ * system time. */
+#define READ_MAX_BYTES (1024 * 1024)
 
-static int ingest_dir(crm_pipeline *p, const char *dir, int depth, char *err, size_t errlen);
+typedef struct walk {
+    crm_pipeline *p;
+    char *buf;			/* READ_MAX_BYTES, for small files */
+} walk;
+
+static int ingest_dir(walk *w, const char *dir, int depth, char *err, size_t errlen);
 
 static int ingest_mbox(crm_pipeline *p, const char *path, const char *data, size_t len,
                        char *err, size_t errlen)
@@ -42,48 +55,92 @@ static int ingest_mbox(crm_pipeline *p, const char *path, const char *data, size
     return 0;
 }
 
-static int ingest_file(crm_pipeline *p, const char *path, char *err, size_t errlen)
+static int ingest_data(crm_pipeline *p, const char *path, const char *data, size_t len,
+                       char *err, size_t errlen)
+{
+    if (len == 0) {
+        crm_pipeline_report_failure(p, path, "empty file");
+        return 0;
+    }
+    if (crm_calendar_sniff(data, len))
+        return crm_pipeline_submit_calendar(p, data, len, path, (int64_t)time(NULL), err, errlen);
+    if (crm_mbox_sniff(data, len))
+        return ingest_mbox(p, path, data, len, err, errlen);
+    return crm_pipeline_submit(p, data, len, path, (int64_t)time(NULL), err, errlen);
+}
+
+/* 1 and *len: the whole file is in buf; 0: it is larger (map it);
+ * -1: unreadable, reported. */
+static int read_small(walk *w, const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    size_t got = 0;
+
+    if (fd < 0) {
+        crm_pipeline_report_failure(w->p, path, g_strerror(errno));
+        return -1;
+    }
+    for (;;) {
+        ssize_t n = read(fd, w->buf + got, READ_MAX_BYTES - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            crm_pipeline_report_failure(w->p, path, g_strerror(errno));
+            close(fd);
+            return -1;
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+        if (got == READ_MAX_BYTES) {
+            close(fd);
+            return 0;
+        }
+    }
+    close(fd);
+    *len = got;
+    return 1;
+}
+
+static int ingest_file(walk *w, const char *path, off_t size, char *err, size_t errlen)
 {
     GError *gerr = NULL;
     GMappedFile *map;
-    const char *data;
     size_t len;
     int rc;
 
+    if (size < READ_MAX_BYTES) {
+        rc = read_small(w, path, &len);
+        if (rc < 0)
+            return 0;
+        if (rc > 0)
+            return ingest_data(w->p, path, w->buf, len, err, errlen);
+        /* it grew since stat(): map it */
+    }
     map = g_mapped_file_new(path, FALSE, &gerr);
     if (map == NULL) {
-        crm_pipeline_report_failure(p, path, gerr->message);
+        crm_pipeline_report_failure(w->p, path, gerr->message);
         g_error_free(gerr);
         return 0;
     }
-    data = g_mapped_file_get_contents(map);
-    len = g_mapped_file_get_length(map);
-    if (len == 0 || data == NULL) {
-        crm_pipeline_report_failure(p, path, "empty file");
-        rc = 0;
-    } else if (crm_calendar_sniff(data, len)) {
-        rc = crm_pipeline_submit_calendar(p, data, len, path, (int64_t)time(NULL), err, errlen);
-    } else if (crm_mbox_sniff(data, len)) {
-        rc = ingest_mbox(p, path, data, len, err, errlen);
-    } else {
-        rc = crm_pipeline_submit(p, data, len, path, (int64_t)time(NULL), err, errlen);
-    }
+    rc = ingest_data(w->p, path, g_mapped_file_get_contents(map),
+                     g_mapped_file_get_length(map), err, errlen);
     g_mapped_file_unref(map);
     return rc;
 }
 
-static int ingest_any(crm_pipeline *p, const char *path, int depth, char *err, size_t errlen)
+static int ingest_any(walk *w, const char *path, int depth, char *err, size_t errlen)
 {
     struct stat st;
 
     if (stat(path, &st) != 0) {
-        crm_pipeline_report_failure(p, path, g_strerror(errno));
+        crm_pipeline_report_failure(w->p, path, g_strerror(errno));
         return 0;
     }
     if (S_ISDIR(st.st_mode))
-        return ingest_dir(p, path, depth + 1, err, errlen);
+        return ingest_dir(w, path, depth + 1, err, errlen);
     if (S_ISREG(st.st_mode))
-        return ingest_file(p, path, err, errlen);
+        return ingest_file(w, path, st.st_size, err, errlen);
     return 0;			/* sockets, fifos: not mail */
 }
 
@@ -109,8 +166,9 @@ static GPtrArray *sorted_entries(const char *dir, GError **gerr)
     return names;
 }
 
-static int ingest_dir(crm_pipeline *p, const char *dir, int depth, char *err, size_t errlen)
+static int ingest_dir(walk *w, const char *dir, int depth, char *err, size_t errlen)
 {
+    crm_pipeline *p = w->p;
     GError *gerr = NULL;
     GPtrArray *names;
     bool maildir;
@@ -144,7 +202,7 @@ static int ingest_dir(crm_pipeline *p, const char *dir, int depth, char *err, si
         if (maildir && strcmp(name, "tmp") == 0)
             continue;
         path = g_build_filename(dir, name, NULL);
-        rc = ingest_any(p, path, depth, err, errlen);
+        rc = ingest_any(w, path, depth, err, errlen);
         g_free(path);
     }
     g_ptr_array_unref(names);
@@ -153,5 +211,9 @@ static int ingest_dir(crm_pipeline *p, const char *dir, int depth, char *err, si
 
 int crm_ingest_path(crm_pipeline *p, const char *path, char *err, size_t errlen)
 {
-    return ingest_any(p, path, 0, err, errlen);
+    walk w = { p, g_malloc(READ_MAX_BYTES) };
+    int rc = ingest_any(&w, path, 0, err, errlen);
+
+    g_free(w.buf);
+    return rc;
 }

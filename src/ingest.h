@@ -13,7 +13,8 @@
  *	- a file starting with an mbox "From " line is an mbox, split into
  *	  its messages (each reported as "FILE (mbox offset N)");
  *	- any other file is one message; the parser refuses what is not.
- *	Files are mapped, not read, so a large mbox costs no memory.
+ *	Small files are read into one reused buffer; large ones (an mbox) are
+ *	mapped, so they cost no memory.
  * DIAGNOSTICS
  *	Unreadable files are reported through the pipeline as failed and
  *	the walk goes on. Returns -1 with err set only when the pipeline
