@@ -153,6 +153,13 @@ int cmd_ingest(crm_config *cfg, int argc, char **argv)
         rc = crm_pipeline_flush(p, err, sizeof err);
     if (rc < 0)
         crm_die_msg("ingest: stopped: %s", err);
+    {
+        const char *why;
+        unsigned refused = crm_store_set_refusals(st, &why);
+        if (refused > 0)
+            crm_log(CRM_LOG_WARN, "ingest: %u batches were refused as a whole and stored "
+                    "one message at a time; the last because: %s", refused, why);
+    }
     printf("ingested %lu, duplicates %lu, skipped %lu, failed %lu\n",
            n.ingested, n.duplicates, n.skipped, n.failed);
     crm_pipeline_free(p);

@@ -14,6 +14,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "pg_array.h"
 #include "store.h"
 
 struct crm_store {
@@ -21,6 +22,8 @@ struct crm_store {
     GHashTable *months;		/* month numbers whose partition exists */
     int analyze_left;		/* ANALYZE runs still owed, see refresh_stats() */
     bool tenant_scope;		/* batches run as crmgate_tenant (sql/007) */
+    unsigned set_refusals;	/* see crm_store_set_refusals() */
+    char set_refusal[256];
 };
 
 /* The store's SQL functions cache their plans per session. Planned on
@@ -96,6 +99,10 @@ static const crm_db_statement statements[] = {
       "SELECT crmgate_caldav_forget($1::uuid, $2, $3::jsonb, $4::timestamptz, $5::timestamptz)" },
     { "source_cursor",
       "SELECT state FROM source_cursors WHERE source_id = $1::bigint AND folder = $2" },
+    { "store_batch",
+      "SELECT stored_item, stored_id FROM crmgate_store_batch($1::uuid, $2::boolean,"
+      " $3::text[], $4::text[], $5::text[], $6::int8[], $7::text[], $8::text[], $9::text[],"
+      " $10::text[], $11::text[])" },
     { "store_revision",
       "SELECT crmgate_store_revision($1::uuid, $2, $3, $4::interaction_type,"
       " $5::timestamptz, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10::boolean, $11,"
@@ -685,6 +692,74 @@ static void send_item(crm_store *st, const char *workspace_id, bool create_accou
         PQsendQueryPrepared(st->conn, "store_interaction", 11, p, NULL, NULL, 0);
 }
 
+/* items[0..n) as one crmgate_store_batch() call, the arrays in binary.
+ * False when they do not fit in a parameter (then send them one by one). */
+static bool send_batch(crm_store *st, const char *workspace_id, bool create_accounts,
+                       const crm_store_item *items, size_t n)
+{
+    enum { KEYS, SOURCES, TYPES, AT, CONTENTS, METADATA, PARTIES, DOCUMENTS, EMBED, N_ARRAYS };
+    crm_pg_array *a[N_ARRAYS];
+    char *bytes[N_ARRAYS];
+    int lens[N_ARRAYS];
+    size_t text_bytes = 0;
+    bool ok = true;
+
+    for (size_t i = 0; i < n; i++)
+        text_bytes += strlen(items[i].content) + 4;
+    for (int k = 0; k < N_ARRAYS; k++)
+        a[k] = crm_pg_array_new(k == AT ? CRM_PG_INT8 : CRM_PG_TEXT,
+                                k == CONTENTS ? text_bytes : 256 * n);
+    for (size_t i = 0; i < n; i++) {
+        const crm_store_item *it = &items[i];
+        crm_pg_array_add_text(a[KEYS], it->dedup_key);
+        crm_pg_array_add_text(a[SOURCES], it->source);
+        crm_pg_array_add_text(a[TYPES], it->type);
+        crm_pg_array_add_int8(a[AT], it->interacted_at);
+        crm_pg_array_add_text(a[CONTENTS], it->content);
+        crm_pg_array_add_text(a[METADATA], it->metadata_json);
+        crm_pg_array_add_text(a[PARTIES], it->parties_json);
+        crm_pg_array_add_text(a[DOCUMENTS], it->documents_json);
+        /* the text to embed is most often the content: "" says so
+         * rather than sending it twice */
+        crm_pg_array_add_text(a[EMBED], it->embed_text == NULL || *it->embed_text == '\0' ? NULL
+                              : strcmp(it->embed_text, it->content) == 0 ? "" : it->embed_text);
+    }
+    for (int k = 0; k < N_ARRAYS; k++) {
+        bytes[k] = crm_pg_array_finish(a[k], &lens[k]);
+        ok = ok && bytes[k] != NULL;
+    }
+    if (ok) {
+        const char *p[2 + N_ARRAYS] = { workspace_id, create_accounts ? "t" : "f" };
+        int plen[2 + N_ARRAYS] = { 0 }, fmt[2 + N_ARRAYS] = { 0 };
+
+        for (int k = 0; k < N_ARRAYS; k++) {
+            p[2 + k] = bytes[k];
+            plen[2 + k] = lens[k];
+            fmt[2 + k] = 1;
+        }
+        PQsendQueryPrepared(st->conn, "store_batch", 2 + N_ARRAYS, p, plen, fmt, 0);
+    }
+    for (int k = 0; k < N_ARRAYS; k++)
+        g_free(bytes[k]);
+    return ok;
+}
+
+/* The rows crmgate_store_batch() returned: the items stored, with ids;
+ * the others were duplicates. */
+static void batch_outcomes(const PGresult *r, crm_store_item *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        items[i].outcome = CRM_STORE_DUPLICATE;
+    for (int row = 0; row < PQntuples(r); row++) {
+        long item = strtol(PQgetvalue(r, row, 0), NULL, 10);
+        if (item < 1 || (size_t)item > n)
+            continue;
+        items[item - 1].outcome = CRM_STORE_STORED;
+        g_strlcpy(items[item - 1].interaction_id, PQgetvalue(r, row, 1),
+                  sizeof items[item - 1].interaction_id);
+    }
+}
+
 static void send_cursor(crm_store *st, const crm_source_cursor *c)
 {
     char id[24];
@@ -695,16 +770,18 @@ static void send_cursor(crm_store *st, const crm_source_cursor *c)
 }
 
 /* Send items[0..n) (and the cursor, if any, last) in one pipeline
- * segment: one implicit transaction, committed at the sync point.
- * Returns 0 when it committed (outcomes set), 1 when an item failed (the
- * segment rolled back; that item's error is set; *bad is its index, n
- * for the cursor or the commit), -1 when the connection failed. */
+ * segment: one implicit transaction, committed at the sync point. With
+ * as_set the items go in one crmgate_store_batch() call, else one
+ * statement each. Returns 0 when it committed (outcomes set), 1 when an
+ * item failed (the segment rolled back; that item's error is set; *bad
+ * is its index, n for the cursor or the commit, 0 for a set), -1 when
+ * the connection failed. */
 static int pipeline_segment(crm_store *st, const char *workspace_id, bool create_accounts,
                             crm_store_item *items, size_t n, const crm_source_cursor *cursor,
-                            size_t *bad, char *err, size_t errlen)
+                            bool as_set, size_t *bad, char *err, size_t errlen)
 {
     bool failed = false, broken = false, conflict = false;
-    size_t n_results = n + (cursor != NULL);
+    size_t n_queries;
     PGresult *r;
 
     if (PQenterPipelineMode(st->conn) != 1)
@@ -715,7 +792,10 @@ static int pipeline_segment(crm_store *st, const char *workspace_id, bool create
         const char *p[1] = { workspace_id };
         PQsendQueryPrepared(st->conn, "tenant_scope", 1, p, NULL, NULL, 0);
     }
-    for (size_t i = 0; i < n; i++)
+    if (as_set && n > 0 && !send_batch(st, workspace_id, create_accounts, items, n))
+        as_set = false;
+    n_queries = (as_set ? 1 : n) + (cursor != NULL);
+    for (size_t i = 0; i < n && !as_set; i++)
         send_item(st, workspace_id, create_accounts, &items[i]);
     if (cursor != NULL)
         send_cursor(st, cursor);
@@ -743,7 +823,10 @@ static int pipeline_segment(crm_store *st, const char *workspace_id, bool create
         while (!broken && (r = PQgetResult(st->conn)) != NULL)
             PQclear(r);
     }
-    for (size_t i = 0; i < n_results && !broken; i++) {
+    for (size_t q = 0; q < n_queries && !broken; q++) {
+        /* the item the result is for; n: the cursor's */
+        size_t i = cursor != NULL && q == n_queries - 1 ? n : q;
+
         r = PQgetResult(st->conn);
         if (r == NULL) {
             broken = true;
@@ -754,6 +837,8 @@ static int pipeline_segment(crm_store *st, const char *workspace_id, bool create
         case PGRES_TUPLES_OK:
             if (i == n) {
                 /* the cursor advanced */
+            } else if (as_set) {
+                batch_outcomes(r, items, n);
             } else if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
                 items[i].outcome = CRM_STORE_STORED;
                 g_strlcpy(items[i].interaction_id, PQgetvalue(r, 0, 0),
@@ -776,7 +861,12 @@ static int pipeline_segment(crm_store *st, const char *workspace_id, bool create
             } else if (!failed) {
                 failed = true;
                 *bad = i;
-                if (i < n)
+                if (i < n && as_set) {
+                    st->set_refusals++;
+                    g_strlcpy(st->set_refusal, g_strstrip(PQresultErrorMessage(r)),
+                              sizeof st->set_refusal);
+                }
+                if (i < n && !as_set)
                     g_strlcpy(items[i].error, g_strstrip(PQresultErrorMessage(r)),
                               sizeof items[i].error);
                 else
@@ -833,15 +923,15 @@ static int pipeline_segment(crm_store *st, const char *workspace_id, bool create
  * after a short random pause it goes through. */
 static int segment_retrying(crm_store *st, const char *workspace_id, bool create_accounts,
                             crm_store_item *items, size_t n, const crm_source_cursor *cursor,
-                            size_t *bad, char *err, size_t errlen)
+                            bool as_set, size_t *bad, char *err, size_t errlen)
 {
     int rc = 2;
 
     for (int attempt = 0; attempt < CONFLICT_RETRIES && rc == 2; attempt++) {
         if (attempt > 0)
             g_usleep((gulong)g_random_int_range(1000, 5000 << MIN(attempt, 4)));
-        rc = pipeline_segment(st, workspace_id, create_accounts, items, n, cursor, bad,
-                              err, errlen);
+        rc = pipeline_segment(st, workspace_id, create_accounts, items, n, cursor, as_set,
+                              bad, err, errlen);
     }
     if (rc == 2)
         return crm_err_set(err, errlen, "a concurrent writer kept conflicting "
@@ -870,9 +960,12 @@ int crm_store_interactions_at(crm_store *st, const char *workspace_id, bool crea
                               char *err, size_t errlen)
 {
     size_t bad = 0;
+    bool as_set = n > 1;
     int rc;
 
     for (size_t i = 0; i < n; i++) {
+        /* a newer version replacing an older one is stored on its own */
+        as_set = as_set && !items[i].replace;
         items[i].outcome = CRM_STORE_PENDING;
         items[i].error[0] = '\0';
         items[i].interaction_id[0] = '\0';
@@ -881,7 +974,7 @@ int crm_store_interactions_at(crm_store *st, const char *workspace_id, bool crea
     }
     if (n == 0 && cursor == NULL)
         return 0;
-    rc = segment_retrying(st, workspace_id, create_accounts, items, n, cursor, &bad,
+    rc = segment_retrying(st, workspace_id, create_accounts, items, n, cursor, as_set, &bad,
                           err, errlen);
     if (rc == 0 && n > 0)
         refresh_stats(st);
@@ -896,8 +989,8 @@ int crm_store_interactions_at(crm_store *st, const char *workspace_id, bool crea
         char keep[sizeof items[i].error];
         size_t b;
 
-        rc = segment_retrying(st, workspace_id, create_accounts, &items[i], 1, NULL, &b,
-                              err, errlen);
+        rc = segment_retrying(st, workspace_id, create_accounts, &items[i], 1, NULL, false,
+                              &b, err, errlen);
         if (rc < 0)
             return -1;
         if (rc == 1) {
@@ -908,7 +1001,7 @@ int crm_store_interactions_at(crm_store *st, const char *workspace_id, bool crea
                 g_hash_table_remove_all(st->months);
                 if (ensure_partition(st, items[i].interacted_at, err, errlen) == 0 &&
                     segment_retrying(st, workspace_id, create_accounts, &items[i], 1, NULL,
-                                     &b, err, errlen) == 0)
+                                     false, &b, err, errlen) == 0)
                     continue;
             }
             items[i].outcome = CRM_STORE_REJECTED;
@@ -917,12 +1010,18 @@ int crm_store_interactions_at(crm_store *st, const char *workspace_id, bool crea
     }
     if (cursor != NULL) {
         size_t b;
-        rc = segment_retrying(st, workspace_id, create_accounts, NULL, 0, cursor, &b,
+        rc = segment_retrying(st, workspace_id, create_accounts, NULL, 0, cursor, false, &b,
                               err, errlen);
         if (rc != 0)
             return -1;
     }
     return 0;
+}
+
+unsigned crm_store_set_refusals(const crm_store *st, const char **last_reason)
+{
+    *last_reason = st->set_refusal;
+    return st->set_refusals;
 }
 
 int crm_store_mark_bounce(crm_store *st, const char *workspace_id, const char *email,

@@ -8,8 +8,10 @@
  *	or MIME: callers hand it finished rows (text and JSON).
  *
  *	crm_store_interactions() stores a batch of interactions in ONE
- *	transaction, sent in libpq pipeline mode (one round trip for the
- *	batch). Before it, the month partitions the batch needs are created
+ *	transaction: mail as one set-based call (sql/012_batch_store.sql,
+ *	its arrays sent in binary), a batch holding a replacing item
+ *	(meetings) as one call per item in libpq pipeline mode; either way
+ *	one round trip for the batch. Before it, the month partitions the batch needs are created
  *	(each in its own short transaction, under an advisory lock, see
  *	sql/002_gateway.sql). Each item is deduplicated by its key in the
  *	non-partitioned ingest_keys table: a key already present stores
@@ -106,6 +108,12 @@ typedef struct crm_store_item {
 
 int crm_store_interactions(crm_store *st, const char *workspace_id, bool create_accounts,
                            crm_store_item *items, size_t n, char *err, size_t errlen);
+
+/* How many batches crmgate_store_batch() refused as a whole since the
+ * store was opened (their items were then stored one by one, so only a
+ * bad one is lost), and the last reason. A refusal the items alone do
+ * not repeat points at the set-based function. */
+unsigned crm_store_set_refusals(const crm_store *st, const char **last_reason);
 
 /* Where a source has got to in one folder, stored in the transaction of
  * the items it covers (nothing lost, nothing doubled: a crash before the
