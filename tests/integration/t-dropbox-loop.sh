@@ -56,6 +56,7 @@ sleep 3.5
 send carol c4 >/dev/null
 is "$(stored_from carol.test)" "3" "once the window has passed the sender's mail is stored again"
 like "$(grep 'loop breaker: carol' "$WORK/serve.log")" "within 3 seconds \(limit 2\)" "a window of seconds is said in seconds"
+grep -q 'loop breaker: carol' "$WORK/serve.log" || diag "$(grep -i 'carol' "$WORK/serve.log" | tail -n 8)"
 is "$(sql "SELECT count(*) FROM dropbox_arrivals WHERE sender <> 'carol@acme.example'")" "0" \
    "arrivals older than the window are pruned"
 kill $SERVE_PID; wait $SERVE_PID
