@@ -267,17 +267,19 @@ BEGIN
      FROM unnest(v_items, v_ids, v_main_contact, v_main_account, v_user)
           AS n(i, id, contact_id, account_id, user_id);
 
+   -- the interactions are new: no row can conflict but a party named
+   -- twice in one role, which DISTINCT drops (cheaper than ON CONFLICT)
    INSERT INTO interaction_participants (workspace_id, interaction_id, interacted_at,
                                          contact_id, user_id, email, display_name, role)
-   SELECT p_workspace_id, n.id, to_timestamp(p_at[n.i]),
+   SELECT DISTINCT ON (q.item, q.email, q.role)
+          p_workspace_id, n.id, to_timestamp(p_at[n.i]),
           CASE WHEN q.internal THEN NULL ELSE l.contact_id END,
           q.user_id, q.email, q.display_name, q.role
      FROM unnest(v_party) AS q
      JOIN unnest(v_items, v_ids) AS n(i, id) ON n.i = q.item
      LEFT JOIN unnest(v_link) AS l ON l.item = q.item AND l.email = q.email
     WHERE NOT q.acting_only
-    ORDER BY q.item, q.pos
-   ON CONFLICT DO NOTHING;
+    ORDER BY q.item, q.email, q.role, q.pos;
 
    IF EXISTS (SELECT 1 FROM unnest(p_documents) AS d WHERE d IS NOT NULL AND d <> '[]') THEN
       WITH doc AS MATERIALIZED (
