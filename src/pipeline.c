@@ -26,7 +26,7 @@ typedef struct batch {
     crm_pipeline *p;
     GArray *queue;		/* queued */
     crm_store_item *items;
-    bool has_documents;		/* attachment files to make durable first */
+    bool sync_failed;		/* its attachment files are not durable: err says why */
     crm_source_cursor *cursor;	/* NULL, or advanced with the batch */
     int rc;
     char err[1024];
@@ -296,7 +296,7 @@ static gpointer commit_batch(gpointer data)
     b->items = g_new0(crm_store_item, n);
     for (guint i = 0; i < n; i++)
         crm_prepared_item(&g_array_index(b->queue, queued, i).rows, p->opts.source, &b->items[i]);
-    if (b->has_documents && crm_blob_sync(p->opts.storage_dir, b->err, sizeof b->err) < 0) {
+    if (b->sync_failed) {
         /* files not durable: store nothing that points at them */
         for (guint i = 0; i < n; i++) {
             b->items[i].outcome = CRM_STORE_REJECTED;
@@ -366,12 +366,26 @@ static int send_batch_at(crm_pipeline *p, const crm_source_cursor *cursor,
                          char *err, size_t errlen)
 {
     batch *b;
+    bool has_documents = false;
+    char sync_err[sizeof b->err];
+    int sync_rc = 0;
 
+    /* The attachment files must be durable before the rows pointing at
+     * them commit. Synced here, while the batch before is still being
+     * stored, the wait costs the database nothing. */
+    for (guint i = 0; i < p->queue->len && !has_documents; i++)
+        has_documents = g_array_index(p->queue, queued, i).rows.has_documents;
+    if (has_documents)
+        sync_rc = crm_blob_sync(p->opts.storage_dir, sync_err, sizeof sync_err);
     if (collect(p, err, errlen) < 0)
         return -1;
     if (p->queue->len == 0 && cursor == NULL)
         return 0;
     b = g_new0(batch, 1);
+    if (sync_rc < 0) {
+        b->sync_failed = true;
+        g_strlcpy(b->err, sync_err, sizeof b->err);
+    }
     if (cursor != NULL) {
         b->cursor = g_new0(crm_source_cursor, 1);
         b->cursor->source_id = cursor->source_id;
@@ -381,8 +395,6 @@ static int send_batch_at(crm_pipeline *p, const crm_source_cursor *cursor,
     }
     b->p = p;
     b->queue = p->queue;
-    for (guint i = 0; i < b->queue->len && !b->has_documents; i++)
-        b->has_documents = g_array_index(b->queue, queued, i).rows.has_documents;
     p->queue = new_queue();
     p->in_flight = b;
     p->committer = g_thread_new("crmgate-store", commit_batch, b);
