@@ -11,6 +11,7 @@
 #include "db.h"
 #include "embed_store.h"
 #include "log.h"
+#include "pg_array.h"
 
 struct crm_embed_store {
     PGconn *conn;
@@ -209,35 +210,13 @@ static char *id_array(const long long *ids, size_t n)
     return g_string_free(s, FALSE);
 }
 
-/* A PostgreSQL text[] literal; NULL elements stay NULL. */
-static char *text_array(char *const *vals, size_t n)
-{
-    GString *s = g_string_new("{");
-
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            g_string_append_c(s, ',');
-        if (vals == NULL || vals[i] == NULL) {
-            g_string_append(s, "NULL");
-            continue;
-        }
-        g_string_append_c(s, '"');
-        for (const char *c = vals[i]; *c; c++) {
-            if (*c == '"' || *c == '\\')
-                g_string_append_c(s, '\\');
-            g_string_append_c(s, *c);
-        }
-        g_string_append_c(s, '"');
-    }
-    g_string_append_c(s, '}');
-    return g_string_free(s, FALSE);
-}
-
 int crm_embed_store_finish(crm_embed_store *es, const char *worker, const long long *ids,
                            char *const *vectors, char *const *notes, size_t n, int *done,
                            char *err, size_t errlen)
 {
-    char *a_ids = id_array(ids, n), *a_vec = text_array(vectors, n), *a_notes = text_array(notes, n);
+    char *a_ids = id_array(ids, n);
+    char *a_vec = crm_pg_text_array_literal((const char *const *)vectors, n);
+    char *a_notes = crm_pg_text_array_literal((const char *const *)notes, n);
     const char *p[4] = { worker, a_ids, a_vec, a_notes };
     PGresult *r = run(es, "embed_finish", 4, p);
 

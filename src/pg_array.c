@@ -102,3 +102,26 @@ char *crm_pg_array_finish(crm_pg_array *a, int *len)
     g_free(a);
     return out;
 }
+
+char *crm_pg_text_array_literal(const char *const *items, size_t n)
+{
+    GString *a = g_string_new("{");
+
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            g_string_append_c(a, ',');
+        if (items == NULL || items[i] == NULL) {
+            g_string_append(a, "NULL");
+            continue;
+        }
+        g_string_append_c(a, '"');
+        for (const char *p = items[i]; *p; p++) {
+            if (*p == '"' || *p == '\\')
+                g_string_append_c(a, '\\');
+            g_string_append_c(a, *p);
+        }
+        g_string_append_c(a, '"');
+    }
+    g_string_append_c(a, '}');
+    return g_string_free(a, FALSE);
+}

@@ -1318,30 +1318,6 @@ int crm_store_workspace_set_dropbox_senders(crm_store *st, const char *name, con
     return 0;
 }
 
-/* A PostgreSQL array literal of text; NULL items are NULL elements. */
-static char *text_array(const char *const *items, size_t n)
-{
-    GString *a = g_string_new("{");
-
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0)
-            g_string_append_c(a, ',');
-        if (items[i] == NULL) {
-            g_string_append(a, "NULL");
-            continue;
-        }
-        g_string_append_c(a, '"');
-        for (const char *p = items[i]; *p; p++) {
-            if (*p == '"' || *p == '\\')
-                g_string_append_c(a, '\\');
-            g_string_append_c(a, *p);
-        }
-        g_string_append_c(a, '"');
-    }
-    g_string_append_c(a, '}');
-    return g_string_free(a, FALSE);
-}
-
 int crm_store_arrivals_take(crm_store *st, const char *workspace_id, const char *const *keys,
                             size_t n, unsigned window_s, unsigned limit, int64_t *ids,
                             unsigned *counts, char *err, size_t errlen)
@@ -1351,7 +1327,7 @@ int crm_store_arrivals_take(crm_store *st, const char *workspace_id, const char 
 
     if (n == 0)
         return 0;
-    arr = text_array(keys, n);
+    arr = crm_pg_text_array_literal(keys, n);
     g_snprintf(win, sizeof win, "%u", MIN(window_s, (unsigned)G_MAXINT));
     g_snprintf(lim, sizeof lim, "%u", MIN(limit, (unsigned)G_MAXINT));
     const char *p[4] = { workspace_id, arr, win, lim };

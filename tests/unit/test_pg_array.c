@@ -1,7 +1,8 @@
 /*
  * test_pg_array - binary array parameters, byte for byte as PostgreSQL's
  * array_recv reads them: header, NULL elements, an empty array, and a
- * text element holding what a text-format literal would have to escape.
+ * text element holding what a text-format literal would have to escape;
+ * and the text-format literal itself.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -78,12 +79,29 @@ static void empty_has_no_dimension(void **state)
     g_free(b);
 }
 
+static void text_literal_escapes(void **state)
+{
+    (void)state;
+    const char *items[] = { "a\"b", NULL, "c\\d", "" };
+    char *lit = crm_pg_text_array_literal(items, 4);
+
+    assert_string_equal(lit, "{\"a\\\"b\",NULL,\"c\\\\d\",\"\"}");
+    g_free(lit);
+    lit = crm_pg_text_array_literal(NULL, 2);	/* no items: all NULL */
+    assert_string_equal(lit, "{NULL,NULL}");
+    g_free(lit);
+    lit = crm_pg_text_array_literal(items, 0);
+    assert_string_equal(lit, "{}");
+    g_free(lit);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(text_with_null),
         cmocka_unit_test(int8_big_endian),
         cmocka_unit_test(empty_has_no_dimension),
+        cmocka_unit_test(text_literal_escapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
