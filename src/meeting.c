@@ -108,18 +108,17 @@ static char *owner_address(const crm_workspace *ws, const char *owner)
     return e;
 }
 
-static bool same_address(const char *a, const char *b)
+/* Whether a raw address is the (normalised) owner's. */
+static bool is_owner(const char *raw, const char *owner)
 {
-    char *na, *nb;
+    char *e;
     bool same;
 
-    if (a == NULL || b == NULL)
+    if (raw == NULL || owner == NULL)
         return false;
-    na = crm_email_normalise(a);
-    nb = crm_email_normalise(b);
-    same = na != NULL && nb != NULL && strcmp(na, nb) == 0;
-    g_free(na);
-    g_free(nb);
+    e = crm_email_normalise(raw);
+    same = e != NULL && strcmp(e, owner) == 0;
+    g_free(e);
     return same;
 }
 
@@ -127,10 +126,10 @@ static bool same_address(const char *a, const char *b)
  * some servers leave the owner out of their own events. */
 static bool lists(const crm_cal_event *ev, const char *owner)
 {
-    if (same_address(ev->organizer_email, owner))
+    if (is_owner(ev->organizer_email, owner))
         return true;
     for (size_t i = 0; i < ev->n_attendees; i++) {
-        if (same_address(ev->attendees[i].email, owner))
+        if (is_owner(ev->attendees[i].email, owner))
             return true;
     }
     return false;
@@ -183,17 +182,6 @@ static char *content_text(const crm_cal_event *ev)
     return g_string_free(s, FALSE);
 }
 
-/* Whether an address is one of ours, as the matcher decides it. */
-static bool is_internal(const crm_workspace *ws, const char *raw)
-{
-    char *e = raw != NULL ? crm_email_normalise(raw) : NULL;
-    bool in = e != NULL && (crm_workspace_user(ws, e) != NULL ||
-                            crm_workspace_owns_domain(ws, strrchr(e, '@') + 1));
-
-    g_free(e);
-    return in;
-}
-
 /* The attendees as metadata lists them. Addresses are normalised: copies
  * of one meeting are merged by address (sql/011_meeting_merge.sql).
  * ws NULL: for the fingerprint, without the flags derived from the
@@ -204,11 +192,13 @@ static json_t *people_json(const crm_workspace *ws, const crm_cal_event *ev, boo
                            const char *owner)
 {
     json_t *a = json_array();
+    bool listed = false;
 
     for (size_t i = 0; i < ev->n_attendees; i++) {
         const crm_cal_attendee *at = &ev->attendees[i];
         json_t *o = json_object();
         char *email = at->email != NULL ? crm_email_normalise(at->email) : NULL;
+        bool own = email != NULL && owner != NULL && strcmp(email, owner) == 0;
 
         json_object_set_new(o, "email", crm_json_string(email != NULL ? email : at->email));
         json_object_set_new(o, "name", crm_json_string(at->name));
@@ -216,16 +206,16 @@ static json_t *people_json(const crm_workspace *ws, const crm_cal_event *ev, boo
         json_object_set_new(o, "role", crm_json_string(at->role));
         json_object_set_new(o, "cutype", crm_json_string(at->cutype));
         if (ws != NULL) {
-            json_object_set_new(o, "internal", json_boolean(is_internal(ws, at->email)));
-            json_object_set_new(o, "own_answer",
-                                json_boolean(own_all || (email != NULL && owner != NULL &&
-                                                         strcmp(email, owner) == 0)));
+            json_object_set_new(o, "internal",
+                                json_boolean(email != NULL && crm_workspace_is_internal(ws, email)));
+            json_object_set_new(o, "own_answer", json_boolean(own_all || own));
             json_object_set_new(o, "answer_sequence", json_integer(ev->sequence));
         }
         json_array_append_new(a, o);
         g_free(email);
+        listed = listed || own;
     }
-    if (ws != NULL && owner != NULL && !lists(ev, owner)) {
+    if (ws != NULL && owner != NULL && !listed && !is_owner(ev->organizer_email, owner)) {
         json_t *o = json_object();
         json_object_set_new(o, "email", json_string(owner));
         json_object_set_new(o, "name", json_null());
@@ -252,7 +242,8 @@ static json_t *organizer_json(const crm_workspace *ws, const crm_cal_event *ev)
     json_object_set_new(o, "email", crm_json_string(email != NULL ? email : ev->organizer_email));
     json_object_set_new(o, "name", crm_json_string(ev->organizer_name));
     if (ws != NULL)
-        json_object_set_new(o, "internal", json_boolean(is_internal(ws, ev->organizer_email)));
+        json_object_set_new(o, "internal",
+                            json_boolean(email != NULL && crm_workspace_is_internal(ws, email)));
     g_free(email);
     return o;
 }

@@ -217,14 +217,12 @@ static crm_forward *internal_forward(const crm_workspace *ws, const crm_message 
                                      char **by)
 {
     char *from;
-    const char *domain;
     crm_forward *f = NULL;
 
     *by = NULL;
     if (msg->from.count == 0 || (from = crm_email_normalise(msg->from.items[0].email)) == NULL)
         return NULL;
-    domain = strrchr(from, '@') + 1;
-    if (crm_workspace_user(ws, from) != NULL || crm_workspace_owns_domain(ws, domain))
+    if (crm_workspace_is_internal(ws, from))
         f = crm_forward_detect(msg, NULL);
     if (f != NULL)
         *by = from;

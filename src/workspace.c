@@ -120,3 +120,11 @@ bool crm_workspace_is_freemail(const crm_workspace *ws, const char *registrable)
         return v == 1;
     return crm_domain_registrable_is_freemail(registrable);
 }
+
+bool crm_workspace_is_internal(const crm_workspace *ws, const char *email)
+{
+    const char *at = strrchr(email, '@');
+
+    return crm_workspace_user(ws, email) != NULL ||
+           (at != NULL && crm_workspace_owns_domain(ws, at + 1));
+}

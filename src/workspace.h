@@ -56,4 +56,8 @@ const char *crm_workspace_user(const crm_workspace *ws, const char *email);
  * subdomain of one (mail.acme.example belongs to acme.example). */
 bool crm_workspace_owns_domain(const crm_workspace *ws, const char *domain);
 
+/* True when the lower-case address is one of ours: a user's, or in one
+ * of the workspace's domains (never a contact). */
+bool crm_workspace_is_internal(const crm_workspace *ws, const char *email);
+
 #endif
