@@ -42,13 +42,13 @@ static char *prop_domain(const char *value)
     return d;
 }
 
-static bool same_registrable(const char *a, const char *b)
+/* Whether a domain's registrable part is reg (the From domain's). */
+static bool has_registrable(const char *domain, const char *reg)
 {
-    char *ra = crm_domain_registrable(a), *rb = crm_domain_registrable(b);
-    bool same = ra != NULL && rb != NULL && strcmp(ra, rb) == 0;
+    char *r = crm_domain_registrable(domain);
+    bool same = r != NULL && reg != NULL && strcmp(r, reg) == 0;
 
-    g_free(ra);
-    g_free(rb);
+    g_free(r);
     return same;
 }
 
@@ -78,10 +78,12 @@ static bool from_authenticated(const crm_trust_input *in, const char *address, b
                                const char **failed_at)
 {
     const char *dom = domain_of(address), *at = NULL;
+    char *reg = NULL;		/* dom's registrable part, when a DKIM pass needs it */
     trusted_cursor c = { 0, 0 };
     const crm_auth_result *r;
+    bool ok = false;
 
-    while ((r = next_trusted(in, &c, &at)) != NULL) {
+    while (!ok && (r = next_trusted(in, &c, &at)) != NULL) {
         bool pass = strcmp(r->result, "pass") == 0;
 
         if (strcmp(r->method, "dmarc") == 0) {
@@ -89,23 +91,24 @@ static bool from_authenticated(const crm_trust_input *in, const char *address, b
             bool mine = hf != NULL && strcmp(hf, dom) == 0;
             g_free(hf);
             if (mine && pass)
-                return true;
-            if (mine && !*dmarc_failed) {
+                ok = true;
+            else if (mine && !*dmarc_failed) {
                 *dmarc_failed = true;
                 *failed_at = at;
             }
         } else if (strcmp(r->method, "dkim") == 0 && pass) {
             const char *names[] = { "header.d", "header.i" };
-            for (size_t k = 0; k < G_N_ELEMENTS(names); k++) {
+            if (reg == NULL)
+                reg = crm_domain_registrable(dom);
+            for (size_t k = 0; k < G_N_ELEMENTS(names) && !ok; k++) {
                 char *d = prop_domain(crm_auth_result_prop(r, names[k]));
-                bool aligned = d != NULL && same_registrable(d, dom);
+                ok = d != NULL && has_registrable(d, reg);
                 g_free(d);
-                if (aligned)
-                    return true;
             }
         }
     }
-    return false;
+    g_free(reg);
+    return ok;
 }
 
 static bool envelope_authenticated(const crm_trust_input *in, const char *address)
@@ -154,18 +157,18 @@ static void set_why(char *why, size_t whylen, const char *fmt, ...)
 bool crm_dropbox_trusted(const crm_workspace *ws, const crm_trust_input *in,
                          char *why, size_t whylen)
 {
-    const char *checker = first_trusted(in);
-    char *env = crm_email_normalise(in->envelope_from);
+    const char *checker;
+    char *env;
     char *named = NULL;		/* a user address that was not authenticated */
     bool any_user = false, dmarc_failed = false, ok = false;
     const char *failed_at = NULL;
 
     if (whylen > 0)
         why[0] = '\0';
-    if (ws->dropbox_anyone) {
-        g_free(env);
+    if (ws->dropbox_anyone)
         return true;
-    }
+    checker = first_trusted(in);
+    env = crm_email_normalise(in->envelope_from);
     for (size_t i = 0; in->from != NULL && i < in->from->count && !ok; i++) {
         char *a = crm_email_normalise(in->from->items[i].email);
         if (a != NULL && crm_workspace_user(ws, a) != NULL) {
