@@ -400,6 +400,7 @@ static void process(crm_committer *c, GPtrArray *reqs)
         crm_delivery *d = req->d;
         char why[256];
         const char *skip = crm_prepare_skip_reason(d->msg, why, sizeof why);
+        bool invitation = crm_meeting_mail_is_invitation(d->msg);
         bool *untrusted = g_new0(bool, d->n_workspaces);
 
         judge_sender(c, req, untrusted);
@@ -428,7 +429,7 @@ static void process(crm_committer *c, GPtrArray *reqs)
             /* an invitation is one touchpoint, the meeting (meeting.h):
              * its first meeting answers for the mail, which is prepared
              * (attachments written) only when it gave no meeting */
-            if (crm_meeting_mail_is_invitation(d->msg)) {
+            if (invitation) {
                 GArray *meetings = g_array_new(FALSE, TRUE, sizeof(slot));
                 const char *ds;
 
@@ -459,7 +460,7 @@ static void process(crm_committer *c, GPtrArray *reqs)
             }
             group = group_of(groups, ws->id);
             g_array_append_val(group, s);
-            if (d->msg->n_calendar_parts > 0 && !crm_meeting_mail_is_invitation(d->msg))
+            if (d->msg->n_calendar_parts > 0 && !invitation)
                 add_invitations(group, req, w, ws, s.rows.interacted_at);
         }
         g_free(untrusted);

@@ -205,6 +205,7 @@ int crm_pipeline_submit(crm_pipeline *p, const char *raw, size_t len, const char
     queued q = { 0 };
     int64_t mail_at;
     size_t n = 0;
+    bool invitation;
 
     st = crm_message_parse(raw, len, &p->opts.limits, &msg, why, sizeof why);
     if (st != CRM_PARSE_OK) {
@@ -225,7 +226,8 @@ int crm_pipeline_submit(crm_pipeline *p, const char *raw, size_t len, const char
     }
     /* an invitation is one touchpoint, the meeting (meeting.h); stored
      * as mail only when it gave no meeting */
-    if (crm_meeting_mail_is_invitation(msg)) {
+    invitation = crm_meeting_mail_is_invitation(msg);
+    if (invitation) {
         const char *ds;
         int rc = queue_invitations(p, msg, ref, crm_prepare_date(msg, receive_time, &ds),
                                    receive_time, &n, err, errlen);
@@ -253,7 +255,7 @@ int crm_pipeline_submit(crm_pipeline *p, const char *raw, size_t len, const char
         crm_message_free(msg);
         return -1;
     }
-    if (msg->n_calendar_parts > 0 && !crm_meeting_mail_is_invitation(msg) &&
+    if (msg->n_calendar_parts > 0 && !invitation &&
         queue_invitations(p, msg, ref, mail_at, receive_time, &n, err, errlen) < 0) {
         crm_message_free(msg);
         return -1;
