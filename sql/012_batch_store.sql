@@ -74,17 +74,19 @@ DECLARE
    v_user uuid[];
 BEGIN
    -- dedup: the first item of each new key is stored
-   WITH ins AS (
+   WITH f AS (
+      SELECT DISTINCT ON (p_keys[i]) i, p_keys[i] AS k
+        FROM generate_subscripts(p_keys, 1) AS i
+       ORDER BY p_keys[i], i),
+   ins AS (
       INSERT INTO ingest_keys (workspace_id, dedup_key, source, interaction_id, interacted_at)
-      SELECT p_workspace_id, p_keys[i], p_sources[i], gen_random_uuid(), to_timestamp(p_at[i])
-        FROM generate_subscripts(p_keys, 1) AS i ORDER BY i
+      SELECT p_workspace_id, f.k, p_sources[f.i], gen_random_uuid(), to_timestamp(p_at[f.i])
+        FROM f
       ON CONFLICT DO NOTHING
       RETURNING dedup_key, interaction_id)
    SELECT array_agg(f.i ORDER BY f.i), array_agg(ins.interaction_id ORDER BY f.i)
      INTO v_items, v_ids
-     FROM ins
-     JOIN (SELECT p_keys[i] AS k, min(i) AS i FROM generate_subscripts(p_keys, 1) AS i GROUP BY 1) f
-       ON f.k = ins.dedup_key;
+     FROM ins JOIN f ON f.k = ins.dedup_key;
    IF v_items IS NULL THEN
       RETURN;
    END IF;
