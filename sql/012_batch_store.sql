@@ -246,15 +246,16 @@ BEGIN
                (fill.first_name IS NOT NULL OR fill.last_name IS NOT NULL)));
    END IF;
 
-   -- each item's main external party and the user it is credited to
+   -- each item's main external party (any appearance may be the one
+   -- marked, a repeat resolving as its first) and the user credited
    SELECT array_agg(pr.contact_id ORDER BY n.i), array_agg(pr.account_id ORDER BY n.i),
           array_agg(us.user_id ORDER BY n.i)
      INTO v_main_contact, v_main_account, v_user
      FROM unnest(v_items) AS n(i)
      LEFT JOIN (SELECT DISTINCT ON (q.item) q.item, l.contact_id, l.account_id
-                  FROM unnest(v_occ) AS q
+                  FROM unnest(v_party) AS q
                   JOIN unnest(v_link) AS l ON l.item = q.item AND l.email = q.email
-                 WHERE q.is_primary
+                 WHERE q.is_primary AND NOT q.internal AND NOT q.acting_only
                  ORDER BY q.item, q.pos) pr ON pr.item = n.i
      LEFT JOIN (SELECT DISTINCT ON (q.item) q.item, q.user_id
                   FROM unnest(v_party) AS q
