@@ -153,6 +153,7 @@ start_serve() {		# start_serve [FLAGS...]: on free ports, waits until it answers
 stop_serve() { kill -TERM $SERVE_PID 2>/dev/null; wait $SERVE_PID; }
 smtp() { swaks --server 127.0.0.1:$SMTP_PORT "$@" 2>&1; }
 last_reply() { grep -E '^<[-*~ ]+[0-9]{3}' | tail -n "${1:-1}" | sed -E 's/^<[-*~ ]+//'; }
+answer() { echo "$1" | last_reply 2 | head -n 1; }	# answer SWAKS-OUTPUT: the reply to the DATA
 
 # A gateway that only syncs sources (no listener), its log in
 # $WORK/NAME.log; stop_serves ends every one started.

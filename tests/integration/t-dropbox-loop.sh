@@ -13,7 +13,6 @@ done
 "$CRMGATE" workspace add-address Acme log+acme@in.example.com
 DBURL=$("$CRMGATE" db url)
 
-answer() { echo "$1" | last_reply 2 | head -n 1; }
 stored_from() { sql "SELECT count(*) FROM interactions WHERE metadata->>'message_id' LIKE '%@$1'"; }
 send() {	# send SENDER ID: one distinct mail
     smtp --from $1@acme.example --to log+acme@in.example.com \

@@ -12,7 +12,6 @@
 "$CRMGATE" workspace add-address Globex log+globex@in.example.com
 DBURL=$("$CRMGATE" db url)
 
-answer() { echo "$1" | last_reply 2 | head -n 1; }
 stored() { sql "SELECT count(*) FROM interactions WHERE metadata->>'message_id' = '$1'"; }
 
 # msg FILE FROM MESSAGE-ID [HEADER-LINES]: a mail to a customer, BCC the dropbox

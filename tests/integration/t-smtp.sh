@@ -26,28 +26,28 @@ done
 out=$(smtp --from alice@acme.example --to log+acme@in.example.com \
       --header "To: John Smith <john.smith@megacorp.com>" --header "Subject: Our proposal" \
       --header "Message-Id: <bcc-1@acme.example>" --body "Here is our proposal for 40 seats.")
-like "$(echo "$out" | last_reply 2 | head -n 1)" "^250 2.0.0 Ok: queued as" "a BCC to the dropbox is answered 250"
+like "$(answer "$out")" "^250 2.0.0 Ok: queued as" "a BCC to the dropbox is answered 250"
 is "$(sql "SELECT metadata->>'direction' || ' ' || c.email || ' ' || (metadata->>'source') FROM interactions i JOIN contacts c ON c.id = i.contact_id WHERE metadata->>'message_id' = 'bcc-1@acme.example'")" \
    "outbound john.smith@megacorp.com smtp" "the 250 means it is stored: outbound, credited to the recipient"
 is "$(sql "SELECT count(*) FROM contacts WHERE email LIKE 'log+%'")" "0" "the dropbox address never becomes a contact"
 
 out=$(smtp --from alice@acme.example --to log+acme@in.example.com \
       --header "Message-Id: <bcc-1@acme.example>" --body "again")
-like "$(echo "$out" | last_reply 2 | head -n 1)" "^250 " "the same mail again is accepted"
+like "$(answer "$out")" "^250 " "the same mail again is accepted"
 is "$(sql "SELECT count(*) FROM interactions WHERE metadata->>'message_id' = 'bcc-1@acme.example'")" "1" "and stored once"
 
 sleep 1.1
 "$CRMGATE" workspace add-address Acme new-box@in.example.com
 out=$(smtp --from alice@acme.example --to new-box@in.example.com --header "Message-Id: <newbox@acme.example>")
-like "$(echo "$out" | last_reply 2 | head -n 1)" "^250 " "a dropbox added while the daemon runs is accepted at once"
+like "$(answer "$out")" "^250 " "a dropbox added while the daemon runs is accepted at once"
 
 out=$(smtp --from alice@acme.example --to stranger@elsewhere.example)
-like "$(echo "$out" | last_reply 2 | head -n 1)" "^550 5.1.1 <stranger@elsewhere.example>" \
+like "$(answer "$out")" "^550 5.1.1 <stranger@elsewhere.example>" \
      "a recipient that is no dropbox gets 550 5.1.1: no relaying"
 
 out=$(smtp --from alice@acme.example --to log+acme@in.example.com,log+globex@in.example.com \
       --header "To: Hank <hank@megacorp.com>" --header "Message-Id: <two-ws@acme.example>" --body "shared")
-like "$(echo "$out" | last_reply 2 | head -n 1)" "^250 " "a mail to two workspaces' dropboxes is accepted"
+like "$(answer "$out")" "^250 " "a mail to two workspaces' dropboxes is accepted"
 is "$(sql "SELECT string_agg(w.name, ',' ORDER BY w.name) FROM interactions i JOIN workspaces w ON w.id = i.workspace_id WHERE metadata->>'message_id' = 'two-ws@acme.example'")" \
    "Acme,Globex" "it becomes one interaction in each workspace"
 is "$(sql "SELECT count(DISTINCT contact_id) FROM interactions WHERE metadata->>'message_id' = 'two-ws@acme.example'")" "2" \
@@ -56,7 +56,7 @@ is "$(sql "SELECT count(DISTINCT contact_id) FROM interactions WHERE metadata->>
 out=$(smtp --pipeline --from alice@acme.example --to log+acme@in.example.com,nobody@in.example.com \
       --header "Message-Id: <piped@acme.example>" --body "pipelined")
 like "$out" "550 5.1.1 <nobody@in.example.com>" "with PIPELINING the bad recipient is refused"
-like "$(echo "$out" | last_reply 2 | head -n 1)" "^250 " "and the message to the good one is stored"
+like "$(answer "$out")" "^250 " "and the message to the good one is stored"
 is "$(sql "SELECT count(*) FROM interactions WHERE metadata->>'message_id' = 'piped@acme.example'")" "1" "pipelined mail is in the database"
 
 out=$(swaks --server 127.0.0.1:$LMTP_PORT --protocol LMTP --from alice@acme.example \
@@ -89,7 +89,7 @@ stop_serve
 is "$?" "0" "SIGTERM stops crmgate serve with exit status 0"
 start_serve --max-message-size 2000
 out=$(smtp --from alice@acme.example --to log+acme@in.example.com --data "$WORK/big.eml")
-like "$(echo "$out" | last_reply 2 | head -n 1)" "^552 5.3.4" "a message over max_message_size gets 552 5.3.4"
+like "$(answer "$out")" "^552 5.3.4" "a message over max_message_size gets 552 5.3.4"
 exec 3<>/dev/tcp/127.0.0.1/$SMTP_PORT
 printf 'EHLO test.example\r\nMAIL FROM:<alice@acme.example> SIZE=999999\r\nQUIT\r\n' >&3
 out=$(timeout 5 cat <&3)
@@ -105,7 +105,7 @@ start_serve --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem" --smtp-timeout
 like "$(smtp --quit-after EHLO)" "250-STARTTLS" "with tls_cert set EHLO offers STARTTLS"
 out=$(smtp --tls --from alice@acme.example --to log+acme@in.example.com --header "Message-Id: <tls-1@acme.example>")
 like "$out" "TLS started with cipher" "swaks negotiates TLS after STARTTLS"
-like "$(echo "$out" | last_reply 2 | head -n 1)" "^250 2.0.0" "mail over TLS is accepted"
+like "$(answer "$out")" "^250 2.0.0" "mail over TLS is accepted"
 is "$(sql "SELECT count(*) FROM interactions WHERE metadata->>'message_id' = 'tls-1@acme.example'")" "1" "and stored"
 
 "${top_builddir:-.}/tests/bench/smtp_load" 127.0.0.1 $SMTP_PORT 200 400 log+acme@in.example.com c200 > "$WORK/c200"
@@ -128,7 +128,7 @@ start_serve --max-recipients 2
 out=$(smtp --from alice@acme.example --to log+acme@in.example.com,log+globex@in.example.com,log+acme@in.example.com \
       --header "Message-Id: <rcpt-limit@acme.example>")
 like "$out" "452 4.5.3 Error: too many recipients" "a recipient over max_recipients gets 452 4.5.3"
-like "$(echo "$out" | last_reply 2 | head -n 1)" "^250 " "and the message still goes to the accepted ones"
+like "$(answer "$out")" "^250 " "and the message still goes to the accepted ones"
 stop_serve
 
 start_serve --max-connections-per-ip 2
@@ -164,10 +164,10 @@ stop_serve
 CRMGATE_DATABASE_URL=$DBURL start_serve
 "$CRMGATE" db stop >/dev/null
 out=$(smtp --from alice@acme.example --to log+acme@in.example.com --header "Message-Id: <dbdown@acme.example>" --body "while down")
-like "$(echo "$out" | last_reply 2 | head -n 1)" "^451 4.3.0" "while PostgreSQL is down the answer is 451 4.3.0, so the sender retries"
+like "$(answer "$out")" "^451 4.3.0" "while PostgreSQL is down the answer is 451 4.3.0, so the sender retries"
 "$CRMGATE" status >/dev/null	# starts the embedded cluster again
 out=$(smtp --from alice@acme.example --to log+acme@in.example.com --header "Message-Id: <dbdown@acme.example>" --body "while down")
-like "$(echo "$out" | last_reply 2 | head -n 1)" "^250 " "once it is back the retry is accepted"
+like "$(answer "$out")" "^250 " "once it is back the retry is accepted"
 is "$(sql "SELECT count(*) FROM interactions WHERE metadata->>'message_id' = 'dbdown@acme.example'")" "1" "and stored exactly once"
 stop_serve
 like "$(cat "$WORK/serve.log")" "smtp: [0-9A-F]+: workspace=Acme from=<alice@acme.example> size=[0-9]+ outcome=2.0.0 Ok: logged" \
