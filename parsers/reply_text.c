@@ -70,23 +70,18 @@ static void norm_end(norm *z)
 }
 
 /* Every test reads a line's normalised copy, several lines' tests read
- * each line: normalising once per line keeps the pass cheap. */
-static void norm_line(norm *z, const line *l)
+ * each line: normalising once per line keeps the pass cheap, and the
+ * tests read the copy (l->z, l->zn) in place, or a norm buffer where
+ * lines are joined; both are NUL-terminated. */
+static bool starts(const char *z, const char *p)
 {
-    memcpy(z->buf, l->z, l->zn);
-    z->len = l->zn;
-    z->buf[z->len] = '\0';
+    return strncmp(z, p, strlen(p)) == 0;
 }
 
-static bool starts(const norm *z, const char *p)
-{
-    return strncmp(z->buf, p, strlen(p)) == 0;
-}
-
-static bool ends(const norm *z, const char *p)
+static bool ends(const char *z, size_t len, const char *p)
 {
     size_t n = strlen(p);
-    return z->len >= n && memcmp(z->buf + z->len - n, p, n) == 0;
+    return len >= n && memcmp(z + len - n, p, n) == 0;
 }
 
 static bool is_blank(const line *l)
@@ -111,19 +106,18 @@ static bool is_separator(const line *l)
         "originalnachricht", "message d'origine", "message original",
         "mensaje original", NULL
     };
-    norm z;
+    const char *z = l->z;
     size_t a = 0, b;
 
-    norm_line(&z, l);
-    while (a < z.len && (z.buf[a] == '-' || z.buf[a] == ' '))
+    while (a < l->zn && (z[a] == '-' || z[a] == ' '))
         a++;
     if (a < 2)
         return false;
-    b = z.len;
-    while (b > a && (z.buf[b - 1] == '-' || z.buf[b - 1] == ' '))
+    b = l->zn;
+    while (b > a && (z[b - 1] == '-' || z[b - 1] == ' '))
         b--;
     for (int i = 0; names[i] != NULL; i++)
-        if (b - a == strlen(names[i]) && memcmp(z.buf + a, names[i], b - a) == 0)
+        if (b - a == strlen(names[i]) && memcmp(z + a, names[i], b - a) == 0)
             return true;
     return false;
 }
@@ -158,15 +152,12 @@ static bool is_signoff(const line *l)
         "enviado desde mi ", "enviado desde outlook", "obtener outlook para ios",
         "obtener outlook para android", NULL
     };
-    norm z;
-
     if (l->n > SIGNOFF_MAX)
         return false;
-    norm_line(&z, l);
-    if (starts(&z, "von meinem ") && ends(&z, "gesendet"))
+    if (starts(l->z, "von meinem ") && ends(l->z, l->zn, "gesendet"))
         return true;
     for (int i = 0; prefixes[i] != NULL; i++)
-        if (starts(&z, prefixes[i]))
+        if (starts(l->z, prefixes[i]))
             return true;
     return false;
 }
@@ -187,15 +178,12 @@ static int header_key(const line *l)
         { "asunto:", K_SUBJECT },
         { "cc:", K_CC }, { "kopie:", K_CC }, { "copie:", K_CC }, { NULL, K_NONE }
     };
-    norm z;
-
     /* Outlook writes its header block flush left; an indented one is
      * a listing in the text, such as the headers a bounce reports */
     if (l->n > NORM_CAP * 4 || (l->n > 0 && (l->s[0] == ' ' || l->s[0] == '\t')))
         return K_NONE;
-    norm_line(&z, l);
     for (int i = 0; keys[i].key != NULL; i++)
-        if (starts(&z, keys[i].key))
+        if (starts(l->z, keys[i].key))
             return keys[i].kind;
     return K_NONE;
 }
@@ -229,15 +217,15 @@ static bool is_attribution_text(const norm *z, bool strict)
     for (size_t i = 0; i < z->len; i++)
         if (g_ascii_isdigit(z->buf[i]))
             digit = true;
-    if (ends(z, " wrote:") && (!strict || starts(z, "on ")))
+    if (ends(z->buf, z->len, " wrote:") && (!strict || starts(z->buf, "on ")))
         return !strict || digit;
-    if (ends(z, " a écrit:") && (!strict || starts(z, "le ")))
+    if (ends(z->buf, z->len, " a écrit:") && (!strict || starts(z->buf, "le ")))
         return !strict || digit;
-    if (ends(z, " escribió:") && (!strict || starts(z, "el ")))
+    if (ends(z->buf, z->len, " escribió:") && (!strict || starts(z->buf, "el ")))
         return !strict || digit;
     /* German puts the name after the verb: "... um 10:02 schrieb John <j@x>:" */
-    if ((ends(z, " schrieb:") || strstr(z->buf, " schrieb ") != NULL) &&
-        (!strict || starts(z, "am ")))
+    if ((ends(z->buf, z->len, " schrieb:") || strstr(z->buf, " schrieb ") != NULL) &&
+        (!strict || starts(z->buf, "am ")))
         return !strict || digit;
     return false;
 }
@@ -254,11 +242,13 @@ static size_t attribution_at(const line *lines, size_t n, size_t i, bool strict)
             return 0;
         /* only a line that opens like an attribution continues on the
          * next; "Thanks!" above "John <j@x> wrote:" is text */
-        if (k == 1 && !(starts(&z, "on ") || starts(&z, "am ") || starts(&z, "le ") ||
-                        starts(&z, "el ")))
+        if (k == 1 && !(starts(z.buf, "on ") || starts(z.buf, "am ") || starts(z.buf, "le ") ||
+                        starts(z.buf, "el ")))
             return 0;
         if (k == 0) {
-            norm_line(&z, l);
+            /* the lines are joined here: a buffer, seeded with the first */
+            memcpy(z.buf, l->z, l->zn + 1);	/* zn < NORM_CAP, as split_lines made it */
+            z.len = l->zn;
         } else {
             if (z.len > 0 && z.buf[z.len - 1] != ' ' && z.buf[z.len - 1] != '<')
                 norm_add(&z, " ", 1);
