@@ -295,42 +295,57 @@ static void users_without_authentication_results(void **state)
     fx_free(f);
 }
 
+/* The verdict on one mail to acme (user alice): its From, the trusted
+ * authserv-ids, up to two Authentication-Results fields (NULL: fewer)
+ * and the envelope sender; the reason in why when it is not NULL. */
+static bool judge(const char *from, const char *trusted, const char *ar1, const char *ar2,
+                  const char *envelope, char why[256])
+{
+    fixture *f = fx_new(from, trusted);
+    bool ok;
+
+    if (ar1 != NULL)
+        fx_ar(f, ar1);
+    if (ar2 != NULL)
+        fx_ar(f, ar2);
+    ok = fx_trusted(f, envelope);
+    if (why != NULL)
+        g_strlcpy(why, f->why, 256);
+    fx_free(f);
+    return ok;
+}
+
 static void trusted_verdicts(void **state)
 {
     (void)state;
-    fixture *f = fx_new("alice@acme.example", "mx.acme.example, mx2.acme.example");
+    char why[256];
+    fixture *f;
 
-    fx_ar(f, "mx.acme.example; spf=none; dmarc=pass (p=reject) header.from=acme.example");
-    assert_true(fx_trusted(f, "alice@acme.example"));
-    fx_free(f);
-
-    f = fx_new("alice@acme.example", "mx.acme.example");
-    fx_ar(f, "mx.acme.example; dkim=none; dmarc=fail (p=reject) header.from=acme.example");
-    assert_false(fx_trusted(f, "alice@acme.example"));
-    assert_string_equal(f->why, "sender alice@acme.example of workspace acme failed DMARC at "
+    assert_true(judge("alice@acme.example", "mx.acme.example, mx2.acme.example",
+                      "mx.acme.example; spf=none; dmarc=pass (p=reject) header.from=acme.example",
+                      NULL, "alice@acme.example", NULL));
+    assert_false(judge("alice@acme.example", "mx.acme.example",
+                       "mx.acme.example; dkim=none; dmarc=fail (p=reject) header.from=acme.example",
+                       NULL, "alice@acme.example", why));
+    assert_string_equal(why, "sender alice@acme.example of workspace acme failed DMARC at "
                         "mx.acme.example");
-    fx_free(f);
 
     /* DKIM aligned by registrable domain, by header.d or header.i */
-    f = fx_new("alice@acme.example", "mx.acme.example");
-    fx_ar(f, "mx.acme.example; dkim=pass header.d=mail.acme.example");
-    assert_true(fx_trusted(f, "x@y.example"));
-    fx_free(f);
-    f = fx_new("alice@acme.example", "mx.acme.example");
-    fx_ar(f, "mx.acme.example; dkim=pass header.i=@Acme.Example");
-    assert_true(fx_trusted(f, "x@y.example"));
-    fx_free(f);
-    f = fx_new("alice@acme.example", "mx.acme.example");
-    fx_ar(f, "mx.acme.example; dkim=pass header.d=esp.example; dkim=fail header.d=acme.example");
-    assert_false(fx_trusted(f, "x@y.example"));
-    assert_non_null(strstr(f->why, "is not authenticated at mx.acme.example"));
-    fx_free(f);
+    assert_true(judge("alice@acme.example", "mx.acme.example",
+                      "mx.acme.example; dkim=pass header.d=mail.acme.example", NULL,
+                      "x@y.example", NULL));
+    assert_true(judge("alice@acme.example", "mx.acme.example",
+                      "mx.acme.example; dkim=pass header.i=@Acme.Example", NULL,
+                      "x@y.example", NULL));
+    assert_false(judge("alice@acme.example", "mx.acme.example",
+                       "mx.acme.example; dkim=pass header.d=esp.example; dkim=fail header.d=acme.example",
+                       NULL, "x@y.example", why));
+    assert_non_null(strstr(why, "is not authenticated at mx.acme.example"));
 
     /* a pass for another domain says nothing of the user's */
-    f = fx_new("alice@acme.example", "mx.acme.example");
-    fx_ar(f, "mx.acme.example; dmarc=pass header.from=evil.example; dkim=pass header.d=evil.example");
-    assert_false(fx_trusted(f, "alice@acme.example"));
-    fx_free(f);
+    assert_false(judge("alice@acme.example", "mx.acme.example",
+                       "mx.acme.example; dmarc=pass header.from=evil.example; dkim=pass header.d=evil.example",
+                       NULL, "alice@acme.example", NULL));
     /* alignment is by registrable domain (public suffix list): two
      * companies under co.uk are not aligned */
     crm_workspace_add_user((f = fx_new("bob@acme.co.uk", "mx.acme.example"))->ws, "bob@acme.co.uk", "u2");
@@ -343,47 +358,42 @@ static void trusted_verdicts(void **state)
     fx_free(f);
 
     /* SPF speaks for the envelope sender: the address or its domain */
-    f = fx_new("bob@evil.example", "mx.acme.example");
-    fx_ar(f, "mx.acme.example; spf=pass smtp.mailfrom=alice@acme.example");
-    assert_true(fx_trusted(f, "alice@acme.example"));
-    fx_free(f);
-    f = fx_new("bob@evil.example", "mx.acme.example");
-    fx_ar(f, "spf=pass smtp.mailfrom=acme.example");	/* no authserv-id: never trusted */
-    fx_ar(f, "mx.acme.example; spf=pass smtp.mailfrom=acme.example");
-    assert_true(fx_trusted(f, "alice@acme.example"));
-    fx_free(f);
-    f = fx_new("bob@evil.example", "mx.acme.example");
-    fx_ar(f, "mx.acme.example; spf=softfail smtp.mailfrom=alice@acme.example");
-    assert_false(fx_trusted(f, "alice@acme.example"));
-    fx_free(f);
-    f = fx_new("bob@evil.example", "mx.acme.example");
-    fx_ar(f, "mx.acme.example; spf=pass smtp.mailfrom=alice@acme.example.evil.example");
-    assert_false(fx_trusted(f, "alice@acme.example"));
-    fx_free(f);
+    assert_true(judge("bob@evil.example", "mx.acme.example",
+                      "mx.acme.example; spf=pass smtp.mailfrom=alice@acme.example", NULL,
+                      "alice@acme.example", NULL));
+    assert_true(judge("bob@evil.example", "mx.acme.example",
+                      "spf=pass smtp.mailfrom=acme.example",	/* no authserv-id: never trusted */
+                      "mx.acme.example; spf=pass smtp.mailfrom=acme.example",
+                      "alice@acme.example", NULL));
+    assert_false(judge("bob@evil.example", "mx.acme.example",
+                       "mx.acme.example; spf=softfail smtp.mailfrom=alice@acme.example", NULL,
+                       "alice@acme.example", NULL));
+    assert_false(judge("bob@evil.example", "mx.acme.example",
+                       "mx.acme.example; spf=pass smtp.mailfrom=alice@acme.example.evil.example",
+                       NULL, "alice@acme.example", NULL));
 }
 
 static void forged_fields_are_ignored(void **state)
 {
     (void)state;
+    char why[256];
+
     /* a pass from an authserv-id nobody configured proves nothing */
-    fixture *f = fx_new("bob@evil.example", "mx.acme.example");
-    fx_ar(f, "mx.evil.example; dmarc=pass header.from=evil.example; spf=pass smtp.mailfrom=bob@evil.example");
-    assert_false(fx_trusted(f, "bob@evil.example"));
-    assert_non_null(strstr(f->why, "is not a user of workspace acme"));
-    fx_free(f);
+    assert_false(judge("bob@evil.example", "mx.acme.example",
+                       "mx.evil.example; dmarc=pass header.from=evil.example; spf=pass smtp.mailfrom=bob@evil.example",
+                       NULL, "bob@evil.example", why));
+    assert_non_null(strstr(why, "is not a user of workspace acme"));
 
     /* and a fail from it does not spoil a user: no trusted field, the
      * user check alone decides */
-    f = fx_new("alice@acme.example", "mx.acme.example");
-    fx_ar(f, "mx.evil.example; dmarc=fail header.from=acme.example");
-    assert_true(fx_trusted(f, "alice@acme.example"));
-    fx_free(f);
+    assert_true(judge("alice@acme.example", "mx.acme.example",
+                      "mx.evil.example; dmarc=fail header.from=acme.example", NULL,
+                      "alice@acme.example", NULL));
 
     /* nothing configured: every field is ignored */
-    f = fx_new("alice@acme.example", "");
-    fx_ar(f, "mx.acme.example; dmarc=fail header.from=acme.example");
-    assert_true(fx_trusted(f, "alice@acme.example"));
-    fx_free(f);
+    assert_true(judge("alice@acme.example", "",
+                      "mx.acme.example; dmarc=fail header.from=acme.example", NULL,
+                      "alice@acme.example", NULL));
 }
 
 static void loop_breaker_sender(void **state)
