@@ -39,12 +39,12 @@ static void append32(GByteArray *b, uint32_t v)
     g_byte_array_append(b, w, sizeof w);
 }
 
-crm_pg_array *crm_pg_array_new(uint32_t elem_oid)
+crm_pg_array *crm_pg_array_new(uint32_t elem_oid, size_t reserve)
 {
     crm_pg_array *a = g_new0(crm_pg_array, 1);
     static const uint8_t zero[HEADER_1D];
 
-    a->buf = g_byte_array_new();
+    a->buf = g_byte_array_sized_new((guint)MIN(reserve + HEADER_1D, G_MAXUINT));
     g_byte_array_append(a->buf, zero, sizeof zero);
     a->elem_oid = elem_oid;
     return a;

@@ -27,7 +27,7 @@
 
 typedef struct crm_pg_array crm_pg_array;
 
-crm_pg_array *crm_pg_array_new(uint32_t elem_oid);
+crm_pg_array *crm_pg_array_new(uint32_t elem_oid, size_t reserve);
 /* s NULL: an SQL NULL. */
 void crm_pg_array_add_text(crm_pg_array *a, const char *s);
 void crm_pg_array_add_int8(crm_pg_array *a, int64_t v);

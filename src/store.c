@@ -701,10 +701,14 @@ static bool send_batch(crm_store *st, const char *workspace_id, bool create_acco
     crm_pg_array *a[N_ARRAYS];
     char *bytes[N_ARRAYS];
     int lens[N_ARRAYS];
+    size_t text_bytes = 0;
     bool ok = true;
 
+    for (size_t i = 0; i < n; i++)
+        text_bytes += strlen(items[i].content) + 4;
     for (int k = 0; k < N_ARRAYS; k++)
-        a[k] = crm_pg_array_new(k == AT ? CRM_PG_INT8 : CRM_PG_TEXT);
+        a[k] = crm_pg_array_new(k == AT ? CRM_PG_INT8 : CRM_PG_TEXT,
+                                k == CONTENTS ? text_bytes : 256 * n);
     for (size_t i = 0; i < n; i++) {
         const crm_store_item *it = &items[i];
         crm_pg_array_add_text(a[KEYS], it->dedup_key);

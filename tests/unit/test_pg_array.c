@@ -23,7 +23,7 @@ static uint32_t get32(const char *p)
 static void text_with_null(void **state)
 {
     (void)state;
-    crm_pg_array *a = crm_pg_array_new(CRM_PG_TEXT);
+    crm_pg_array *a = crm_pg_array_new(CRM_PG_TEXT, 0);
     int len;
     char *b;
 
@@ -47,7 +47,7 @@ static void text_with_null(void **state)
 static void int8_big_endian(void **state)
 {
     (void)state;
-    crm_pg_array *a = crm_pg_array_new(CRM_PG_INT8);
+    crm_pg_array *a = crm_pg_array_new(CRM_PG_INT8, 0);
     int len;
     char *b;
 
@@ -70,7 +70,7 @@ static void empty_has_no_dimension(void **state)
 {
     (void)state;
     int len;
-    char *b = crm_pg_array_finish(crm_pg_array_new(CRM_PG_TEXT), &len);
+    char *b = crm_pg_array_finish(crm_pg_array_new(CRM_PG_TEXT, 100), &len);
 
     assert_int_equal(len, 12);
     assert_int_equal(get32(b), 0);
