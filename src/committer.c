@@ -128,6 +128,14 @@ int crm_committer_route(crm_committer *c, const char *address, char **workspace)
     gint64 asked, wanted, deadline;
     int rc = lookup_route(c, address, workspace);
 
+    /* Not loaded yet: the gateway answers as soon as it listens, and the
+     * first query is a moment behind. Wait for it briefly rather than
+     * turn the first client away with a 451; a database that is down
+     * still gets the 451, two seconds later. */
+    for (deadline = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
+         rc < 0 && g_get_monotonic_time() < deadline;
+         rc = lookup_route(c, address, workspace))
+        g_usleep(20 * 1000);
     if (rc != 0)
         return rc;
     /* An address added a moment ago must not get a permanent 550: reload

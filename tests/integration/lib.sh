@@ -140,7 +140,6 @@ start_serve() {		# start_serve [FLAGS...]: on free ports, waits until it answers
         SERVE_PID=$!
         for _ in $(seq 50); do
             if swaks --server 127.0.0.1:$SMTP_PORT --quit-after EHLO >/dev/null 2>&1; then
-                sleep 0.3	# the dropbox routes load right after start
                 return 0
             fi
             kill -0 $SERVE_PID 2>/dev/null || break

@@ -170,6 +170,17 @@ out=$(smtp --from alice@acme.example --to log+acme@in.example.com --header "Mess
 like "$(answer "$out")" "^250 " "once it is back the retry is accepted"
 is "$(sql "SELECT count(*) FROM interactions WHERE metadata->>'message_id' = 'dbdown@acme.example'")" "1" "and stored exactly once"
 stop_serve
+# the gateway listens before its dropbox addresses are loaded: a mail
+# sent the moment it answers waits for them instead of getting a 451
+psql -X -q "$DBURL" -c "BEGIN; LOCK TABLE workspace_addresses; SELECT pg_sleep(1.5); COMMIT;" >/dev/null &
+locker=$!
+sleep 0.3
+start_serve
+out=$(smtp --from alice@acme.example --to log+acme@in.example.com --header "Message-Id: <first@acme.example>" --body "first")
+like "$(answer "$out")" "^250 " "a mail sent while the dropbox addresses are still loading is accepted"
+is "$(sql "SELECT count(*) FROM interactions WHERE metadata->>'message_id' = 'first@acme.example'")" "1" "and stored"
+wait $locker
+stop_serve
 like "$(cat "$WORK/serve.log")" "smtp: [0-9A-F]+: workspace=Acme from=<alice@acme.example> size=[0-9]+ outcome=2.0.0 Ok: logged" \
      "the log has one line per message with workspace, queue id and outcome"
 
