@@ -24,6 +24,7 @@
 #include <glib.h>
 #include <gmime/gmime.h>
 
+#include "digest.h"
 #include "html_text.h"
 #include "mail_message.h"
 #include "reply_text.h"
@@ -225,26 +226,25 @@ static char *to_utf8(const char *bytes, size_t len, const char *charset)
 
 void crm_raw_sha256_hex(const char *raw, size_t len, char out[65])
 {
-    GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+    crm_sha256 *ck = crm_sha256_begin();
     const char *p = raw, *end = raw + len;
 
     /* Fold CRLF to LF so SMTP (CRLF) and Maildir (LF) copies agree. */
     while (p < end) {
         const char *cr = memchr(p, '\r', (size_t)(end - p));
         if (cr == NULL) {
-            g_checksum_update(ck, (const guchar *)p, end - p);
+            crm_sha256_add(ck, p, (size_t)(end - p));
             break;
         }
-        g_checksum_update(ck, (const guchar *)p, cr - p);
+        crm_sha256_add(ck, p, (size_t)(cr - p));
         if (cr + 1 < end && cr[1] == '\n')
             p = cr + 1;		/* drop the CR, keep the LF */
         else {
-            g_checksum_update(ck, (const guchar *)cr, 1);
+            crm_sha256_add(ck, cr, 1);
             p = cr + 1;
         }
     }
-    g_strlcpy(out, g_checksum_get_string(ck), 65);
-    g_checksum_free(ck);
+    crm_sha256_end_hex(ck, out);
 }
 
 /* ---- sniffing -------------------------------------------------------- */
@@ -506,12 +506,7 @@ static void add_attachment(GArray *atts, GMimeObject *obj, GByteArray *bytes,
     if (a.content_type == NULL)
         a.content_type = g_strdup("application/octet-stream");
     a.size = bytes->len;
-    {
-        GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
-        g_checksum_update(ck, bytes->data, bytes->len);
-        g_strlcpy(a.sha256_hex, g_checksum_get_string(ck), sizeof a.sha256_hex);
-        g_checksum_free(ck);
-    }
+    crm_sha256_hex(bytes->data, bytes->len, a.sha256_hex);
     a.data = g_byte_array_free(bytes, FALSE);
     g_array_append_val(atts, a);
 }
