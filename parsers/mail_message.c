@@ -168,33 +168,38 @@ static bool is_utf8_name(const char *cs)
 
 /* Bytes in the declared charset to UTF-8. Mail lies about charsets: an
  * undeclared or unknown one is tried as UTF-8, then as windows-1252
- * (a superset of ISO-8859-1 that Outlook writes under either name). */
-static char *convert_charset(const char *bytes, size_t len, const char *charset)
+ * (a superset of ISO-8859-1 that Outlook writes under either name).
+ * bytes: len bytes without NULs, NUL-terminated, owned; returned as
+ * they are when already valid UTF-8, the common case, so the text is
+ * not copied again. */
+static char *convert_charset(char *bytes, size_t len, const char *charset)
 {
     char *out;
 
     if (charset != NULL && !is_utf8_name(charset)) {
         out = g_convert(bytes, (gssize)len, "UTF-8", g_mime_charset_iconv_name(charset),
                         NULL, NULL, NULL);
-        if (out != NULL)
+        if (out != NULL) {
+            g_free(bytes);
             return out;
+        }
     }
-    if (g_utf8_validate(bytes, (gssize)len, NULL) ||
-        (charset != NULL && is_utf8_name(charset) && g_ascii_strcasecmp(charset, "us-ascii") != 0))
-        return g_utf8_make_valid(bytes, (gssize)len);
-    out = g_convert(bytes, (gssize)len, "UTF-8", "WINDOWS-1252", NULL, NULL, NULL);
-    return out != NULL ? out : g_utf8_make_valid(bytes, (gssize)len);
+    if (g_utf8_validate(bytes, (gssize)len, NULL))
+        return bytes;
+    if (charset != NULL && is_utf8_name(charset) && g_ascii_strcasecmp(charset, "us-ascii") != 0) {
+        out = g_utf8_make_valid(bytes, (gssize)len);
+    } else {
+        out = g_convert(bytes, (gssize)len, "UTF-8", "WINDOWS-1252", NULL, NULL, NULL);
+        if (out == NULL)
+            out = g_utf8_make_valid(bytes, (gssize)len);
+    }
+    g_free(bytes);
+    return out;
 }
 
-/* Body bytes in the declared charset to UTF-8 text with LF line ends.
- * Mail lies about charsets: an undeclared or unknown one is tried as
- * UTF-8, then as windows-1252 (a superset of ISO-8859-1 that Outlook
- * writes under either name). NUL bytes go first, so that no conversion
- * stops at one. */
 static char *to_utf8(const char *bytes, size_t len, const char *charset)
 {
-    GString *clean;
-    char *out;
+    char *clean, *w;
 
     if (bytes == NULL || len == 0)
         return g_strdup("");
@@ -204,22 +209,21 @@ static char *to_utf8(const char *bytes, size_t len, const char *charset)
         /* wide charsets are full of NUL bytes: convert first */
         char *wide = g_convert(bytes, (gssize)len, "UTF-8", charset, NULL, NULL, NULL);
         if (wide != NULL) {
-            out = to_utf8(wide, strlen(wide), "utf-8");
+            char *out = to_utf8(wide, strlen(wide), "utf-8");
             g_free(wide);
             return out;
         }
     }
-    clean = g_string_sized_new(len);
+    /* NULs out, CRLF to LF */
+    clean = w = g_malloc(len + 1);
     for (size_t i = 0; i < len; i++) {
-        if (bytes[i] == '\0')
+        char c = bytes[i];
+        if (c == '\0' || (c == '\r' && i + 1 < len && bytes[i + 1] == '\n'))
             continue;
-        if (bytes[i] == '\r' && i + 1 < len && bytes[i + 1] == '\n')
-            continue;
-        g_string_append_c(clean, bytes[i]);
+        *w++ = c;
     }
-    out = convert_charset(clean->str, clean->len, charset);
-    g_string_free(clean, TRUE);
-    return out;
+    *w = '\0';
+    return convert_charset(clean, (size_t)(w - clean), charset);
 }
 
 /* ---- raw hash -------------------------------------------------------- */
