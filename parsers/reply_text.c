@@ -73,9 +73,10 @@ static void norm_end(norm *z)
  * each line: normalising once per line keeps the pass cheap, and the
  * tests read the copy (l->z, l->zn) in place, or a norm buffer where
  * lines are joined; both are NUL-terminated. */
+/* The first byte decides for nearly every line; strncmp only then. */
 static bool starts(const char *z, const char *p)
 {
-    return strncmp(z, p, strlen(p)) == 0;
+    return z[0] == p[0] && strncmp(z, p, strlen(p)) == 0;
 }
 
 static bool ends(const char *z, size_t len, const char *p)
@@ -230,6 +231,11 @@ static bool is_attribution_text(const norm *z, bool strict)
     return false;
 }
 
+static bool opens_attribution(const char *z)
+{
+    return starts(z, "on ") || starts(z, "am ") || starts(z, "le ") || starts(z, "el ");
+}
+
 /* How many lines from i form an attribution (0: none). */
 static size_t attribution_at(const line *lines, size_t n, size_t i, bool strict)
 {
@@ -242,10 +248,13 @@ static size_t attribution_at(const line *lines, size_t n, size_t i, bool strict)
             return 0;
         /* only a line that opens like an attribution continues on the
          * next; "Thanks!" above "John <j@x> wrote:" is text */
-        if (k == 1 && !(starts(z.buf, "on ") || starts(z.buf, "am ") || starts(z.buf, "le ") ||
-                        starts(z.buf, "el ")))
+        if (k == 1 && !opens_attribution(z.buf))
             return 0;
         if (k == 0) {
+            /* a first line that neither ends an attribution nor opens
+             * one that continues below: most lines, decided here */
+            if (l->z[l->zn - 1] != ':' && !opens_attribution(l->z))
+                return 0;
             /* the lines are joined here: a buffer, seeded with the first */
             memcpy(z.buf, l->z, l->zn + 1);	/* zn < NORM_CAP, as split_lines made it */
             z.len = l->zn;
@@ -395,7 +404,6 @@ static char *reply_cut(const char *text, size_t len, bool whole_when_empty)
         i = j;
     }
 
-    out = g_string_new(NULL);
     {
         bool pending_blank = false;
         size_t end = cut, removed = 0;
@@ -404,12 +412,20 @@ static char *reply_cut(const char *text, size_t len, bool whole_when_empty)
         while (end > 0 && (is_blank(&lines[end - 1]) || is_rule(&lines[end - 1]) ||
                            drop[end - 1] || (quoting && is_quoted(&lines[end - 1]))))
             end--;
-        for (size_t i = 0; i < end; i++) {
-            const line *l = &lines[i];
-            if (drop[i] || (quoting && is_quoted(l))) {
+        for (size_t i = 0; i < end; i++)
+            if (drop[i] || (quoting && is_quoted(&lines[i])))
                 removed++;
+        for (size_t i = end; i < n && removed == 0; i++)
+            if (!is_blank(&lines[i]))
+                removed++;
+        /* nothing cut: the text as it came (out stays NULL), so that the
+         * store can tell the embedding text is the content and keep it
+         * once */
+        out = removed == 0 ? NULL : g_string_sized_new(len + 1);
+        for (size_t i = 0; i < end && out != NULL; i++) {
+            const line *l = &lines[i];
+            if (drop[i] || (quoting && is_quoted(l)))
                 continue;
-            }
             if (is_blank(l)) {
                 pending_blank = out->len > 0;
                 continue;
@@ -420,15 +436,6 @@ static char *reply_cut(const char *text, size_t len, bool whole_when_empty)
                 g_string_append_c(out, '\n');
             pending_blank = false;
             g_string_append_len(out, l->s, (gssize)l->n);
-        }
-        for (size_t i = end; i < n && removed == 0; i++)
-            if (!is_blank(&lines[i]))
-                removed++;
-        /* nothing cut: the text as it came, so that the store can tell
-         * the embedding text is the content and keep it once */
-        if (removed == 0) {
-            g_string_free(out, TRUE);
-            out = NULL;
         }
     }
     g_free(drop);
@@ -442,6 +449,8 @@ static char *reply_cut(const char *text, size_t len, bool whole_when_empty)
         g_string_free(out, TRUE);
         return whole_when_empty ? valid_dup(text, len) : NULL;
     }
+    if (g_utf8_validate(out->str, (gssize)out->len, NULL) && memchr(out->str, '\0', out->len) == NULL)
+        return g_string_free(out, FALSE);	/* as valid_dup() would copy it */
     {
         char *r = valid_dup(out->str, out->len);
         g_string_free(out, TRUE);
