@@ -48,12 +48,20 @@ int crm_blob_put(const char *storage_dir, const char *workspace_id,
         g_free(dir);
         return 0;
     }
-    if (g_mkdir_with_parents(dir, 0750) != 0) {
-        crm_err_set(err, errlen, "cannot create %s: %s", dir, g_strerror(errno));
-        goto out;
-    }
     tmp = g_strdup_printf("%s.tmp.%ld", final, (long)getpid());
+    /* The directory is there for all but the first file of its prefix:
+     * create it only when the open says so. g_mkdir_with_parents() makes
+     * a mkdir call per path component, each taking the parent's lock,
+     * and cost almost as much as creating the file. */
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd < 0 && errno == ENOENT) {
+        if (g_mkdir_with_parents(dir, 0750) != 0) {
+            crm_err_set(err, errlen, "cannot create %s: %s", dir, g_strerror(errno));
+            g_free(tmp);
+            goto out;
+        }
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    }
     if (fd < 0) {
         crm_err_set(err, errlen, "cannot create %s: %s", tmp, g_strerror(errno));
         g_free(tmp);
