@@ -5,6 +5,7 @@
  *	See json_util.h.
  */
 #include <stdlib.h>
+#include <string.h>
 #include <glib.h>
 
 #include "json_util.h"
@@ -22,6 +23,43 @@ json_t *crm_json_string(const char *s)
         g_free(fixed);
     }
     return j != NULL ? j : json_null();
+}
+
+void crm_json_append_string(GString *out, const char *s)
+{
+    char *fixed = NULL;
+
+    if (s == NULL) {
+        g_string_append(out, "null");
+        return;
+    }
+    if (!g_utf8_validate(s, -1, NULL))
+        s = fixed = g_utf8_make_valid(s, -1);
+    g_string_append_c(out, '"');
+    for (const char *p = s; *p != '\0';) {
+        size_t plain = strcspn(p, "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d"
+                                  "\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b"
+                                  "\x1c\x1d\x1e\x1f");
+        unsigned char c;
+
+        g_string_append_len(out, p, (gssize)plain);
+        p += plain;
+        if ((c = (unsigned char)*p) == '\0')
+            break;
+        switch (c) {
+        case '"': g_string_append(out, "\\\""); break;
+        case '\\': g_string_append(out, "\\\\"); break;
+        case '\b': g_string_append(out, "\\b"); break;
+        case '\f': g_string_append(out, "\\f"); break;
+        case '\n': g_string_append(out, "\\n"); break;
+        case '\r': g_string_append(out, "\\r"); break;
+        case '\t': g_string_append(out, "\\t"); break;
+        default: g_string_append_printf(out, "\\u%04x", c); break;
+        }
+        p++;
+    }
+    g_string_append_c(out, '"');
+    g_free(fixed);
 }
 
 char *crm_json_dump(const json_t *o)

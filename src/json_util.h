@@ -8,11 +8,18 @@
 #ifndef CRM_JSON_UTIL_H
 #define CRM_JSON_UTIL_H
 
+#include <glib.h>
 #include <jansson.h>
 
 /* A JSON string, or null for NULL. The parsers promise valid UTF-8;
  * should a string still be refused, it is repaired rather than lost. */
 json_t *crm_json_string(const char *s);
+
+/* s appended to out as a JSON string, null for NULL, as jansson's
+ * compact dump writes it: '"', '\\' and control characters escaped,
+ * other UTF-8 as it is, invalid UTF-8 repaired. For rows written per
+ * mail, where building jansson objects cost more than the text. */
+void crm_json_append_string(GString *out, const char *s);
 
 /* o as compact text with sorted keys, g_malloc()ed ("null" if it cannot
  * be written). o is not released. */

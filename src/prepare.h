@@ -59,7 +59,8 @@ int crm_prepare_rows(const crm_workspace *ws, const char *storage_dir, const cha
  * g_malloc()ed reason, or NULL. */
 char *crm_prepare_blocked_reason(const crm_match *m);
 
-/* The parties as crmgate_store_interaction() takes them (JSON, malloc()ed);
+/* The parties as crmgate_store_interaction() takes them (JSON; g_malloc()ed,
+ * which is malloc(), so crm_prepared_clear() frees it with the rest);
  * acting_user: a user to credit who is no party, or NULL. */
 char *crm_prepare_parties_json(const crm_match *m, const char *acting_user);
 

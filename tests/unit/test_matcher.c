@@ -7,12 +7,15 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include <glib.h>
+#include <jansson.h>
 
 #include "domains.h"
 #include "matcher.h"
+#include "prepare.h"
 
 static crm_workspace *vendor(void)
 {
@@ -404,10 +407,64 @@ static void workspace_corrects_the_freemail_list(void **state)
     crm_workspace_free(ws);
 }
 
+/* The parties JSON is written as text: whatever a display name holds,
+ * a JSON parser reads back the same values. */
+static void parties_json_reads_back_whatever_the_names_hold(void **state)
+{
+    crm_party pt[2] = {
+        { .email = "o'brien@megacorp.example", .display_name = "Sean \"The Deal\" O'Brien \\ CEO",
+          .first_name = "Sean\t\x01", .last_name = "Br\xc3\xbcgger \xe2\x80\xaf\n", .role = CRM_ROLE_FROM,
+          .account_domain = "megacorp.example", .account_name = "Megacorp", .primary = true,
+          .create_contact = true },
+        { .email = "rep@acme.example", .display_name = "bad \xff utf-8", .role = CRM_ROLE_TO,
+          .user_id = "00000000-0000-0000-0000-000000000001", .internal = true, .acting_user = true },
+    };
+    crm_match m = { .parties = pt, .n_parties = 2 };
+    char *text = crm_prepare_parties_json(&m, "00000000-0000-0000-0000-000000000001");
+    json_error_t jerr;
+    json_t *a = json_loads(text, 0, &jerr), *o;
+
+    (void)state;
+    assert_non_null(a);
+    assert_int_equal(json_array_size(a), 2);	/* the acting user is a party: no extra entry */
+    o = json_array_get(a, 0);
+    assert_string_equal(json_string_value(json_object_get(o, "email")), pt[0].email);
+    assert_string_equal(json_string_value(json_object_get(o, "display_name")), pt[0].display_name);
+    assert_string_equal(json_string_value(json_object_get(o, "first_name")), pt[0].first_name);
+    assert_string_equal(json_string_value(json_object_get(o, "last_name")), pt[0].last_name);
+    assert_string_equal(json_string_value(json_object_get(o, "role")), "from");
+    assert_true(json_is_null(json_object_get(o, "user_id")));
+    assert_true(json_is_true(json_object_get(o, "primary")));
+    assert_true(json_is_true(json_object_get(o, "person")));
+    assert_true(json_is_true(json_object_get(o, "create")));
+    o = json_array_get(a, 1);
+    assert_string_equal(json_string_value(json_object_get(o, "display_name")), "bad \xef\xbf\xbd utf-8");
+    assert_true(json_is_true(json_object_get(o, "internal")));
+    assert_null(json_object_get(o, "person"));	/* said of external parties only */
+    json_decref(a);
+    free(text);
+
+    /* an acting user who is no party gets an entry of its own */
+    m.n_parties = 0;
+    text = crm_prepare_parties_json(&m, "00000000-0000-0000-0000-000000000002");
+    a = json_loads(text, 0, &jerr);
+    assert_non_null(a);
+    assert_int_equal(json_array_size(a), 1);
+    o = json_array_get(a, 0);
+    assert_true(json_is_true(json_object_get(o, "acting_only")));
+    assert_string_equal(json_string_value(json_object_get(o, "user_id")), "00000000-0000-0000-0000-000000000002");
+    json_decref(a);
+    free(text);
+    text = crm_prepare_parties_json(&m, NULL);
+    assert_string_equal(text, "[]");
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(inbound_b2b_mail_links_sender_to_company_account),
+        cmocka_unit_test(parties_json_reads_back_whatever_the_names_hold),
         cmocka_unit_test(outbound_mail_to_gmail_is_b2c_with_no_account),
         cmocka_unit_test(outbound_primary_is_first_external_to_then_cc),
         cmocka_unit_test(colleagues_only_mail_is_internal_without_contacts),
