@@ -21,9 +21,12 @@ typedef struct queued {
     crm_prepared rows;
 } queued;
 
-/* A batch being committed by the store thread. */
+/* A batch being committed by a store thread. */
 typedef struct batch {
     crm_pipeline *p;
+    crm_store *store;		/* the connection it commits on */
+    GThread *thread;
+    bool plain;			/* mail only, no cursor: may commit beside another */
     GArray *queue;		/* queued */
     crm_store_item *items;
     bool sync_failed;		/* its attachment files are not durable: err says why */
@@ -34,17 +37,24 @@ typedef struct batch {
 
 /* Parsing is CPU in this process, storing is CPU in the server: one
  * batch commits on a store thread while the next one is parsed, so both
- * cores work. At most one batch is in flight, and outcomes are reported
- * on the caller's thread only. */
+ * cores work. With a second connection (crm_pipeline_add_store()), two
+ * plain batches may commit at once, as the server's work per mail is
+ * the larger part. Batches that carry a source's cursor, meetings or
+ * replacements depend on the order of the batches before them: they
+ * commit alone. Outcomes are reported on the caller's thread only, in
+ * the order the messages came. */
+#define MAX_IN_FLIGHT 2
+
 struct crm_pipeline {
     crm_store *store;
+    crm_store *spare;		/* NULL, or the second connection */
     const crm_workspace *ws;
     crm_pipeline_opts opts;
     crm_outcome_fn report;
     void *ctx;
     GArray *queue;		/* queued, being filled */
-    GThread *committer;		/* NULL when no batch is in flight */
-    batch *in_flight;
+    batch *in_flight[MAX_IN_FLIGHT];	/* oldest first */
+    unsigned n_in_flight;
 };
 
 static GArray *new_queue(void)
@@ -78,6 +88,12 @@ crm_pipeline *crm_pipeline_new(crm_store *st, const crm_workspace *ws,
     p->ctx = ctx;
     p->queue = new_queue();
     return p;
+}
+
+void crm_pipeline_add_store(crm_pipeline *p, crm_store *st)
+{
+    finish_in_flight(p);
+    p->spare = st;
 }
 
 
@@ -307,23 +323,24 @@ static gpointer commit_batch(gpointer data)
         b->rc = 0;
         return NULL;
     }
-    b->rc = crm_store_interactions_at(p->store, p->ws->id, p->opts.create_accounts, b->items, n,
+    b->rc = crm_store_interactions_at(b->store, p->ws->id, p->opts.create_accounts, b->items, n,
                                       b->cursor, b->err, sizeof b->err);
     return NULL;
 }
 
-/* Wait for the batch in flight, report its outcomes, free it. Returns
- * its store status (-1: database unreachable, b->err says why). */
+/* Wait for the oldest batch in flight, report its outcomes, free it.
+ * Returns its store status (-1: database unreachable, b->err says why). */
 static int collect(crm_pipeline *p, char *err, size_t errlen)
 {
-    batch *b = p->in_flight;
+    batch *b = p->in_flight[0];
     int rc;
 
     if (b == NULL)
         return 0;
-    g_thread_join(p->committer);
-    p->committer = NULL;
-    p->in_flight = NULL;
+    g_thread_join(b->thread);
+    for (unsigned i = 1; i < p->n_in_flight; i++)
+        p->in_flight[i - 1] = p->in_flight[i];
+    p->in_flight[--p->n_in_flight] = NULL;
     for (guint i = 0; i < b->queue->len; i++) {
         queued *q = &g_array_index(b->queue, queued, i);
         switch (b->items[i].outcome) {
@@ -356,19 +373,43 @@ static int collect(crm_pipeline *p, char *err, size_t errlen)
     return rc;
 }
 
-static void finish_in_flight(crm_pipeline *p)
+/* Every batch in flight collected; -1 if one found the database
+ * unreachable (the first such error in err). */
+static int collect_all(crm_pipeline *p, char *err, size_t errlen)
 {
-    char err[16];
+    int rc = 0;
 
-    (void)collect(p, err, sizeof err);
+    while (p->n_in_flight > 0)
+        if (collect(p, rc < 0 ? NULL : err, errlen) < 0)
+            rc = -1;
+    return rc;
 }
 
-/* Hand the filled queue to the store thread, after the previous batch. */
+static void finish_in_flight(crm_pipeline *p)
+{
+    (void)collect_all(p, NULL, 0);
+}
+
+/* Only mail, nothing that replaces: such batches give the same rows
+ * whichever commits first (dedup keys and contacts are unique). */
+static bool is_plain(const GArray *queue)
+{
+    for (guint i = 0; i < queue->len; i++) {
+        const crm_prepared *r = &g_array_index(queue, queued, i).rows;
+        if (r->type != NULL || r->replace)
+            return false;
+    }
+    return true;
+}
+
+/* Hand the filled queue to a store thread: beside the batch in flight
+ * when both are plain and there is a second connection, else after
+ * every batch before it. */
 static int send_batch_at(crm_pipeline *p, const crm_source_cursor *cursor,
                          char *err, size_t errlen)
 {
     batch *b;
-    bool has_documents = false;
+    bool has_documents = false, plain;
     char sync_err[sizeof b->err];
     int sync_rc = 0;
 
@@ -379,11 +420,19 @@ static int send_batch_at(crm_pipeline *p, const crm_source_cursor *cursor,
         has_documents = g_array_index(p->queue, queued, i).rows.has_documents;
     if (has_documents)
         sync_rc = crm_blob_sync(p->opts.storage_dir, sync_err, sizeof sync_err);
-    if (collect(p, err, errlen) < 0)
-        return -1;
+    plain = p->spare != NULL && cursor == NULL && is_plain(p->queue);
+    if (!plain || (p->n_in_flight > 0 && !p->in_flight[p->n_in_flight - 1]->plain)) {
+        if (collect_all(p, err, errlen) < 0)
+            return -1;
+    }
+    while (p->n_in_flight >= MAX_IN_FLIGHT)
+        if (collect(p, err, errlen) < 0)
+            return -1;
     if (p->queue->len == 0 && cursor == NULL)
         return 0;
     b = g_new0(batch, 1);
+    b->plain = plain;
+    b->store = p->n_in_flight > 0 && p->in_flight[0]->store == p->store ? p->spare : p->store;
     if (sync_rc < 0) {
         b->sync_failed = true;
         g_strlcpy(b->err, sync_err, sizeof b->err);
@@ -398,8 +447,8 @@ static int send_batch_at(crm_pipeline *p, const crm_source_cursor *cursor,
     b->p = p;
     b->queue = p->queue;
     p->queue = new_queue();
-    p->in_flight = b;
-    p->committer = g_thread_new("crmgate-store", commit_batch, b);
+    p->in_flight[p->n_in_flight++] = b;
+    b->thread = g_thread_new("crmgate-store", commit_batch, b);
     return 0;
 }
 
@@ -424,5 +473,5 @@ int crm_pipeline_flush_at(crm_pipeline *p, const crm_source_cursor *cursor,
 {
     if (send_batch_at(p, cursor, err, errlen) < 0)
         return -1;
-    return collect(p, err, errlen) < 0 ? -1 : 0;
+    return collect_all(p, err, errlen) < 0 ? -1 : 0;
 }

@@ -64,6 +64,14 @@ crm_pipeline *crm_pipeline_new(crm_store *st, const crm_workspace *ws,
                                const crm_pipeline_opts *opts,
                                crm_outcome_fn fn, void *ctx);
 
+/* A second connection to the same database, which the pipeline uses
+ * but does not own: plain mail batches then commit two at a time. The
+ * rows are those of one connection, except for what depends on which of
+ * two neighbouring batches commits first: the earliest mail linked to a
+ * contact that a later one created, or the name a contact is given
+ * first. For bulk imports (crmgate ingest). */
+void crm_pipeline_add_store(crm_pipeline *p, crm_store *st);
+
 /* receive_time: when the message reached us (unix seconds); the date of
  * last resort for mail without a sane Date or Received header. */
 int crm_pipeline_submit(crm_pipeline *p, const char *raw, size_t len, const char *ref,
