@@ -98,10 +98,24 @@ static bool block_field(const char *line, const char **name, const char **value)
     return false;
 }
 
+/* A marker opens a line, so it is somewhere in the text: most mail has
+ * none, and is let go without being split into lines. */
+static bool has_marker(const char *text)
+{
+    for (size_t k = 0; k < G_N_ELEMENTS(markers); k++)
+        if (strstr(text, markers[k].marker) != NULL)
+            return true;
+    return false;
+}
+
 static crm_forward *inline_forward(const crm_message *msg, const crm_parse_limits *lim)
 {
-    char **lines = g_strsplit(msg->body_text, "\n", -1);
+    char **lines;
     crm_forward *f = NULL;
+
+    if (!has_marker(msg->body_text))
+        return NULL;
+    lines = g_strsplit(msg->body_text, "\n", -1);
 
     for (int i = 0; lines[i] != NULL && f == NULL; i++) {
         const char *format = NULL;
