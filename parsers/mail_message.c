@@ -197,6 +197,8 @@ static char *convert_charset(char *bytes, size_t len, const char *charset)
     return out;
 }
 
+/* Body bytes in the declared charset to UTF-8 text with LF line ends.
+ * NUL bytes go first, so that no conversion stops at one. */
 static char *to_utf8(const char *bytes, size_t len, const char *charset)
 {
     char *clean, *w;
