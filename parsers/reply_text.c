@@ -319,15 +319,17 @@ static GArray *split_lines(const char *text, size_t len, char **norms)
     return a;
 }
 
+/* Text that needs no repair: valid UTF-8 without a NUL inside. */
+static bool is_clean(const char *s, size_t n)
+{
+    return g_utf8_validate(s, (gssize)n, NULL) && memchr(s, '\0', n) == NULL;
+}
+
+/* A copy of s that is valid UTF-8 (an embedded NUL ends it early: that
+ * is fine). */
 static char *valid_dup(const char *s, size_t n)
 {
-    if (g_utf8_validate(s, (gssize)n, NULL) && memchr(s, '\0', n) == NULL)
-        return g_strndup(s, n);
-    {
-        char *v = g_utf8_make_valid(s, (gssize)n);
-        /* an embedded NUL would end the string early: that is fine */
-        return v;
-    }
+    return is_clean(s, n) ? g_strndup(s, n) : g_utf8_make_valid(s, (gssize)n);
 }
 
 static char *reply_cut(const char *text, size_t len, bool whole_when_empty)
@@ -449,10 +451,10 @@ static char *reply_cut(const char *text, size_t len, bool whole_when_empty)
         g_string_free(out, TRUE);
         return whole_when_empty ? valid_dup(text, len) : NULL;
     }
-    if (g_utf8_validate(out->str, (gssize)out->len, NULL) && memchr(out->str, '\0', out->len) == NULL)
-        return g_string_free(out, FALSE);	/* as valid_dup() would copy it */
+    if (is_clean(out->str, out->len))
+        return g_string_free(out, FALSE);
     {
-        char *r = valid_dup(out->str, out->len);
+        char *r = g_utf8_make_valid(out->str, (gssize)out->len);
         g_string_free(out, TRUE);
         return r;
     }
