@@ -123,19 +123,36 @@ static int lookup_route(crm_committer *c, const char *address, char **workspace)
     return rc;
 }
 
+/* Wait, two seconds at most, for routes loaded by a query that started
+ * at since or later (1: any load at all). */
+static void wait_for_routes(crm_committer *c, gint64 since)
+{
+    gint64 deadline = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
+
+    while (g_get_monotonic_time() < deadline) {
+        gint64 at;
+        g_rw_lock_reader_lock(&c->routes_lock);
+        at = c->routes_at;
+        g_rw_lock_reader_unlock(&c->routes_lock);
+        if (at >= since)
+            return;
+        g_usleep(20 * 1000);
+    }
+}
+
 int crm_committer_route(crm_committer *c, const char *address, char **workspace)
 {
-    gint64 asked, wanted, deadline;
+    gint64 asked, wanted;
     int rc = lookup_route(c, address, workspace);
 
     /* Not loaded yet: the gateway answers as soon as it listens, and the
      * first query is a moment behind. Wait for it briefly rather than
      * turn the first client away with a 451; a database that is down
      * still gets the 451, two seconds later. */
-    for (deadline = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
-         rc < 0 && g_get_monotonic_time() < deadline;
-         rc = lookup_route(c, address, workspace))
-        g_usleep(20 * 1000);
+    if (rc < 0) {
+        wait_for_routes(c, 1);
+        rc = lookup_route(c, address, workspace);
+    }
     if (rc != 0)
         return rc;
     /* An address added a moment ago must not get a permanent 550: reload
@@ -153,16 +170,7 @@ int crm_committer_route(crm_committer *c, const char *address, char **workspace)
      * periodic query may be under way from before the address existed */
     wanted = g_get_monotonic_time();
     g_atomic_int_set(&c->reload, 1);
-    deadline = wanted + 2 * G_USEC_PER_SEC;
-    while (g_get_monotonic_time() < deadline) {
-        gint64 at;
-        g_usleep(20 * 1000);
-        g_rw_lock_reader_lock(&c->routes_lock);
-        at = c->routes_at;
-        g_rw_lock_reader_unlock(&c->routes_lock);
-        if (at >= wanted)
-            break;
-    }
+    wait_for_routes(c, wanted);
     return lookup_route(c, address, workspace);
 }
 
