@@ -5,7 +5,6 @@
  *	See json_util.h.
  */
 #include <stdlib.h>
-#include <string.h>
 #include <glib.h>
 
 #include "json_util.h"
@@ -28,6 +27,7 @@ json_t *crm_json_string(const char *s)
 void crm_json_append_string(GString *out, const char *s)
 {
     char *fixed = NULL;
+    const char *p, *run;
 
     if (s == NULL) {
         g_string_append(out, "null");
@@ -36,16 +36,13 @@ void crm_json_append_string(GString *out, const char *s)
     if (!g_utf8_validate(s, -1, NULL))
         s = fixed = g_utf8_make_valid(s, -1);
     g_string_append_c(out, '"');
-    for (const char *p = s; *p != '\0';) {
-        size_t plain = strcspn(p, "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d"
-                                  "\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b"
-                                  "\x1c\x1d\x1e\x1f");
-        unsigned char c;
+    for (p = run = s; *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
 
-        g_string_append_len(out, p, (gssize)plain);
-        p += plain;
-        if ((c = (unsigned char)*p) == '\0')
-            break;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        g_string_append_len(out, run, p - run);
+        run = p + 1;
         switch (c) {
         case '"': g_string_append(out, "\\\""); break;
         case '\\': g_string_append(out, "\\\\"); break;
@@ -56,8 +53,8 @@ void crm_json_append_string(GString *out, const char *s)
         case '\t': g_string_append(out, "\\t"); break;
         default: g_string_append_printf(out, "\\u%04x", c); break;
         }
-        p++;
     }
+    g_string_append_len(out, run, p - run);
     g_string_append_c(out, '"');
     g_free(fixed);
 }

@@ -56,7 +56,9 @@ char *crm_prepare_parties_json(const crm_match *m, const char *acting_user)
     for (size_t i = 0; i < m->n_parties; i++) {
         const crm_party *pt = &m->parties[i];
 
-        g_string_append(o, i > 0 ? ",{\"email\":" : "{\"email\":");
+        if (o->len > 1)
+            g_string_append_c(o, ',');
+        g_string_append(o, "{\"email\":");
         crm_json_append_string(o, pt->email);
         member_string(o, "display_name", pt->display_name);
         member_string(o, "first_name", pt->first_name);
@@ -76,8 +78,9 @@ char *crm_prepare_parties_json(const crm_match *m, const char *acting_user)
         have_acting = have_acting || pt->acting_user;
     }
     if (!have_acting && acting_user != NULL) {
-        g_string_append(o, m->n_parties > 0 ? ",{\"acting_only\":true,\"acting_user\":true"
-                                            : "{\"acting_only\":true,\"acting_user\":true");
+        if (o->len > 1)
+            g_string_append_c(o, ',');
+        g_string_append(o, "{\"acting_only\":true,\"acting_user\":true");
         member_string(o, "user_id", acting_user);
         g_string_append_c(o, '}');
     }
