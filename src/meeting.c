@@ -12,6 +12,7 @@
 #include <glib.h>
 #include <jansson.h>
 
+#include "digest.h"
 #include "json_util.h"
 #include "matcher.h"
 #include "meeting.h"
@@ -272,7 +273,8 @@ static char *fingerprint(const crm_cal_event *ev, const char *content, const cha
     json_object_set_new(o, "answer", json_boolean(is_answer(ev->method)));
     dump = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
-    hex = g_compute_checksum_for_string(G_CHECKSUM_SHA256, dump != NULL ? dump : "", -1);
+    hex = g_malloc(65);
+    crm_sha256_hex(dump != NULL ? dump : "", dump != NULL ? strlen(dump) : 0, hex);
     free(dump);
     return hex;
 }
