@@ -103,7 +103,8 @@ void crm_pipeline_free(crm_pipeline *p);
 #define CRM_MIN_SANE_DATE	631152000	/* 1990-01-01T00:00:00Z */
 /* How far in the future a Date may be before we distrust it. */
 #define CRM_MAX_CLOCK_SKEW	86400
-/* Text handed to the embedding queue per interaction, bytes. */
+/* Text handed to the embedding queue when it is not the content itself
+ * (a reply cut from its quotes), bytes. */
 #define CRM_MAX_EMBED_TEXT	(96 * 1024)
 
 #endif

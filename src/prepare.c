@@ -88,15 +88,20 @@ char *crm_prepare_parties_json(const crm_match *m, const char *acting_user)
     return g_string_free(o, FALSE);
 }
 
-char *crm_prepare_text_prefix(const char *s, size_t max)
+char *crm_prepare_embed_text(const char *content, char *text)
 {
-    size_t len = strlen(s);
+    size_t len = strlen(text), max = CRM_MAX_EMBED_TEXT;
+    char *cut;
 
-    if (len <= max)
-        return g_strdup(s);
-    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+    /* a long mail's own text was once cut here and so stored a second
+     * time, as the job's input_text: 60 MB for 600 mails of 100-185 kB */
+    if (len <= max || strcmp(text, content) == 0)
+        return text;
+    while (max > 0 && ((unsigned char)text[max] & 0xC0) == 0x80)
         max--;
-    return g_strndup(s, max);
+    cut = g_strndup(text, max);
+    g_free(text);
+    return cut;
 }
 
 static bool sane_date(int64_t t, int64_t now)
@@ -317,8 +322,7 @@ int crm_prepare_rows(const crm_workspace *ws, const char *storage_dir, const cha
     out->content = subject_and(eff, eff->body_text);
     /* the AI reads what this mail adds, not the thread it quotes */
     text = subject_and(eff, eff->body_new_text != NULL ? eff->body_new_text : eff->body_text);
-    out->embed_text = crm_prepare_text_prefix(text, CRM_MAX_EMBED_TEXT);
-    g_free(text);
+    out->embed_text = crm_prepare_embed_text(out->content, text);
     out->metadata = metadata_json(source, eff, &m, ref, date_source, attachments, &fw);
     out->parties = crm_prepare_parties_json(&m, m.user_id);
     out->has_documents = msg->n_attachments > 0;

@@ -64,8 +64,12 @@ char *crm_prepare_blocked_reason(const crm_match *m);
  * acting_user: a user to credit who is no party, or NULL. */
 char *crm_prepare_parties_json(const crm_match *m, const char *acting_user);
 
-/* A g_malloc()ed copy of at most max bytes of s, cut on a UTF-8 boundary. */
-char *crm_prepare_text_prefix(const char *s, size_t max);
+/* The text to queue for embedding, from text (g_malloc()ed, taken):
+ * text itself when it is the content, however long (the store queues
+ * no copy of it, and the worker cuts what exceeds the model's context
+ * and says so), else at most CRM_MAX_EMBED_TEXT bytes of it, cut on a
+ * UTF-8 boundary. */
+char *crm_prepare_embed_text(const char *content, char *text);
 
 void crm_prepared_item(const crm_prepared *p, const char *source, crm_store_item *item);
 void crm_prepared_clear(crm_prepared *p);

@@ -98,6 +98,20 @@ like "$EMBED_ERR" "text of 120000 bytes truncated to 96000" "and logged"
 is "$(sql "SELECT count(*) FROM embedding_jobs WHERE last_error = 'nothing embedded: the target row is gone'")" "1" \
    "the job of a missing row says so"
 
+# a long mail's text is stored once: its job reads the row, the worker cuts
+mkdir -p "$WORK/long"
+mail "$WORK/long/spec.eml" "Pat <pat@globex.example>" "rep@vendor.example" "Specification" \
+     "Thu, 07 Mar 2024 12:00:00 +0000" "<long-1@globex.example>" "" \
+     "$(yes "The analytics module exports every quarter's figures to the warehouse." | head -n 2000)"
+ingest Vendor "$WORK/long/spec.eml"
+spec="FROM embedding_jobs e JOIN interactions i ON i.id = e.target_id WHERE i.metadata->>'message_id' = 'long-1@globex.example'"
+is "$(sql "SELECT coalesce(e.input_text, '<null>') || ' ' || length(i.content) $spec")" "<null> 142015" \
+   "a 142 kB mail is queued without a second copy of its text"
+embed_once
+is "$EMBED_OUT" "embedded 1, failed 0, requeued 0, truncated 1, empty 0" "the worker embeds it, cut to the model's context"
+is "$(sql "SELECT e.last_error $spec")" \
+   "truncated: 96000 of 142015 bytes embedded (model context 32000 tokens)" "and the job says how much of the mail that was"
+
 # ---- crmgate serve runs the worker ---------------------------------------
 mail "$d/late.eml" "Dora <dora@initech.example>" "rep@vendor.example" "Late mail" \
      "Fri, 15 Mar 2024 12:00:00 +0000" "<late-1@initech.example>" "" "A mail that arrives while serve runs."
