@@ -98,25 +98,26 @@ BEGIN
    RETURN NULL;
 END $$;
 
--- A statement trigger with a transition table fires for one event only.
-CREATE TRIGGER participants_keys_insert AFTER INSERT ON interaction_participants
-   REFERENCING NEW TABLE AS new_rows
-   FOR EACH STATEMENT EXECUTE FUNCTION crmgate_participants_keys();
-CREATE TRIGGER participants_keys_update AFTER UPDATE ON interaction_participants
-   REFERENCING NEW TABLE AS new_rows
-   FOR EACH STATEMENT EXECUTE FUNCTION crmgate_participants_keys();
-CREATE TRIGGER ingest_keys_workspace_insert AFTER INSERT ON ingest_keys
-   REFERENCING NEW TABLE AS new_rows
-   FOR EACH STATEMENT EXECUTE FUNCTION crmgate_workspace_key();
-CREATE TRIGGER ingest_keys_workspace_update AFTER UPDATE ON ingest_keys
-   REFERENCING NEW TABLE AS new_rows
-   FOR EACH STATEMENT EXECUTE FUNCTION crmgate_workspace_key();
-CREATE TRIGGER embedding_jobs_workspace_insert AFTER INSERT ON embedding_jobs
-   REFERENCING NEW TABLE AS new_rows
-   FOR EACH STATEMENT EXECUTE FUNCTION crmgate_workspace_key();
-CREATE TRIGGER embedding_jobs_workspace_update AFTER UPDATE ON embedding_jobs
-   REFERENCING NEW TABLE AS new_rows
-   FOR EACH STATEMENT EXECUTE FUNCTION crmgate_workspace_key();
+-- A statement trigger with a transition table fires for one event only:
+-- each table gets one for INSERT and one for UPDATE.
+DO $$
+DECLARE
+   t record;
+   v_event text;
+BEGIN
+   FOR t IN SELECT * FROM (VALUES
+         ('interaction_participants', 'participants_keys', 'crmgate_participants_keys'),
+         ('ingest_keys', 'ingest_keys_workspace', 'crmgate_workspace_key'),
+         ('embedding_jobs', 'embedding_jobs_workspace', 'crmgate_workspace_key'))
+         AS v(tab, name, fn)
+   LOOP
+      FOREACH v_event IN ARRAY ARRAY['insert', 'update'] LOOP
+         EXECUTE format('CREATE TRIGGER %I AFTER %s ON %I REFERENCING NEW TABLE AS new_rows '
+                        'FOR EACH STATEMENT EXECUTE FUNCTION %I()',
+                        t.name || '_' || v_event, upper(v_event), t.tab, t.fn);
+      END LOOP;
+   END LOOP;
+END $$;
 
 -- What ON DELETE CASCADE / SET NULL did.
 CREATE FUNCTION crmgate_workspace_deleted() RETURNS trigger
