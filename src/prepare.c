@@ -2,15 +2,16 @@
  * NAME
  *	prepare 3 - the rows one parsed mail becomes in one workspace
  * DESCRIPTION
- *	See prepare.h. Builds the JSON that the store's SQL function takes
- *	(metadata, parties, documents) with jansson; the only place that
- *	knows both the parsed mail and the shape of the rows.
+ *	See prepare.h. Writes the JSON that the store's SQL function takes
+ *	(metadata, parties, documents) as text, member by member: building
+ *	jansson objects for it, per mail, cost more than the rest of
+ *	preparing the rows. The only place that knows both the parsed mail
+ *	and the shape of the rows.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <glib.h>
-#include <jansson.h>
 
 #include "blobstore.h"
 #include "forward.h"
@@ -19,23 +20,9 @@
 #include "pipeline.h"
 #include "prepare.h"
 
-static json_t *address_array(const crm_address_list *list)
-{
-    json_t *a = json_array();
-
-    for (size_t i = 0; i < list->count; i++) {
-        json_t *o = json_object();
-        json_object_set_new(o, "email", crm_json_string(list->items[i].email));
-        json_object_set_new(o, "name", crm_json_string(list->items[i].name));
-        json_array_append_new(a, o);
-    }
-    return a;
-}
-
 /* acting_user: the user to credit when no party is one (the forwarder
  * of a forward): sent as an "acting_only" entry, which is no participant. */
-/* Written as text: jansson's objects, one per party with eleven members,
- * cost more than the rest of preparing a mail's rows. */
+/* The members of an object after its first: ,"key":value */
 static void member_string(GString *o, const char *key, const char *value)
 {
     g_string_append_printf(o, ",\"%s\":", key);
@@ -45,6 +32,34 @@ static void member_string(GString *o, const char *key, const char *value)
 static void member_bool(GString *o, const char *key, bool value)
 {
     g_string_append_printf(o, ",\"%s\":%s", key, value ? "true" : "false");
+}
+
+static void member_size(GString *o, const char *key, size_t value)
+{
+    g_string_append_printf(o, ",\"%s\":%zu", key, value);
+}
+
+static void member_addresses(GString *o, const char *key, const crm_address_list *list)
+{
+    g_string_append_printf(o, ",\"%s\":[", key);
+    for (size_t i = 0; i < list->count; i++) {
+        g_string_append(o, i > 0 ? ",{\"email\":" : "{\"email\":");
+        crm_json_append_string(o, list->items[i].email);
+        member_string(o, "name", list->items[i].name);
+        g_string_append_c(o, '}');
+    }
+    g_string_append_c(o, ']');
+}
+
+static void member_strings(GString *o, const char *key, char *const *items, size_t n)
+{
+    g_string_append_printf(o, ",\"%s\":[", key);
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            g_string_append_c(o, ',');
+        crm_json_append_string(o, items[i]);
+    }
+    g_string_append_c(o, ']');
 }
 
 char *crm_prepare_parties_json(const crm_match *m, const char *acting_user)
@@ -110,38 +125,29 @@ static bool sane_date(int64_t t, int64_t now)
 }
 
 static int write_attachments(const char *storage_dir, const crm_workspace *ws,
-                             const crm_message *msg, json_t *meta_list,
-                             char **documents, char *err, size_t errlen)
+                             const crm_message *msg, char **documents, char *err, size_t errlen)
 {
-    json_t *docs = json_array();
+    GString *docs = g_string_new("[");
 
     for (size_t i = 0; i < msg->n_attachments; i++) {
         const crm_attachment *a = &msg->attachments[i];
         char *path = NULL;
-        json_t *d, *m;
 
         if (crm_blob_put(storage_dir, ws->id, a->sha256_hex, a->data, a->size,
                          &path, err, errlen) < 0) {
-            json_decref(docs);
+            g_string_free(docs, TRUE);
             return -1;
         }
-        d = json_object();
-        json_object_set_new(d, "file_name", crm_json_string(a->filename ? a->filename : "attachment"));
-        json_object_set_new(d, "file_path", crm_json_string(path));
-        json_object_set_new(d, "mime_type", crm_json_string(a->content_type));
-        json_object_set_new(d, "size", json_integer((json_int_t)a->size));
-        json_array_append_new(docs, d);
-
-        m = json_object();
-        json_object_set_new(m, "file_name", crm_json_string(a->filename));
-        json_object_set_new(m, "mime_type", crm_json_string(a->content_type));
-        json_object_set_new(m, "size", json_integer((json_int_t)a->size));
-        json_object_set_new(m, "sha256", json_string(a->sha256_hex));
-        json_array_append_new(meta_list, m);
+        g_string_append(docs, i > 0 ? ",{\"file_name\":" : "{\"file_name\":");
+        crm_json_append_string(docs, a->filename ? a->filename : "attachment");
+        member_string(docs, "file_path", path);
+        member_string(docs, "mime_type", a->content_type);
+        member_size(docs, "size", a->size);
+        g_string_append_c(docs, '}');
         g_free(path);
     }
-    *documents = json_dumps(docs, JSON_COMPACT);
-    json_decref(docs);
+    g_string_append_c(docs, ']');
+    *documents = g_string_free(docs, FALSE);
     return 0;
 }
 
@@ -151,54 +157,59 @@ typedef struct forwarded {
     const char *by;		/* the forwarder's address */
 } forwarded;
 
-static char *metadata_json(const char *source, const crm_message *msg, const crm_match *m,
-                           const char *ref, const char *date_source, json_t *attachments,
+/* msg: the mail the interaction is about; outer: the one that came,
+ * whose attachments were stored. */
+static char *metadata_json(const char *source, const crm_message *msg, const crm_message *outer,
+                           const crm_match *m, const char *ref, const char *date_source,
                            const forwarded *fw)
 {
-    json_t *o = json_object(), *refs = json_array();
-    char *out;
+    GString *o = g_string_sized_new(1024);
 
-    for (size_t i = 0; i < msg->n_references; i++)
-        json_array_append_new(refs, crm_json_string(msg->references[i]));
-    json_object_set_new(o, "message_id", crm_json_string(msg->message_id));
-    json_object_set_new(o, "in_reply_to", crm_json_string(msg->in_reply_to));
-    json_object_set_new(o, "references", refs);
-    json_object_set_new(o, "subject", crm_json_string(msg->subject));
-    json_object_set_new(o, "direction", json_string(crm_direction_name(m->direction)));
-    json_object_set_new(o, "from", address_array(&msg->from));
-    json_object_set_new(o, "to", address_array(&msg->to));
-    json_object_set_new(o, "cc", address_array(&msg->cc));
-    json_object_set_new(o, "bcc", address_array(&msg->bcc));
-    json_object_set_new(o, "reply_to", address_array(&msg->reply_to));
-    json_object_set_new(o, "attachments", attachments);
-    json_object_set_new(o, "date_source", json_string(date_source));
-    json_object_set_new(o, "source", crm_json_string(source));
-    json_object_set_new(o, "source_ref", crm_json_string(ref));
-    json_object_set_new(o, "raw_sha256", json_string(msg->raw_sha256_hex));
+    g_string_append(o, "{\"message_id\":");
+    crm_json_append_string(o, msg->message_id);
+    member_string(o, "in_reply_to", msg->in_reply_to);
+    member_strings(o, "references", msg->references, msg->n_references);
+    member_string(o, "subject", msg->subject);
+    member_string(o, "direction", crm_direction_name(m->direction));
+    member_addresses(o, "from", &msg->from);
+    member_addresses(o, "to", &msg->to);
+    member_addresses(o, "cc", &msg->cc);
+    member_addresses(o, "bcc", &msg->bcc);
+    member_addresses(o, "reply_to", &msg->reply_to);
+    g_string_append(o, ",\"attachments\":[");
+    for (size_t i = 0; i < outer->n_attachments; i++) {
+        const crm_attachment *a = &outer->attachments[i];
+        g_string_append(o, i > 0 ? ",{\"file_name\":" : "{\"file_name\":");
+        crm_json_append_string(o, a->filename);
+        member_string(o, "mime_type", a->content_type);
+        member_size(o, "size", a->size);
+        member_string(o, "sha256", a->sha256_hex);
+        g_string_append_c(o, '}');
+    }
+    g_string_append_c(o, ']');
+    member_string(o, "date_source", date_source);
+    member_string(o, "source", source);
+    member_string(o, "source_ref", ref);
+    member_string(o, "raw_sha256", msg->raw_sha256_hex);
     if (msg->list_id != NULL)
-        json_object_set_new(o, "list_id", crm_json_string(msg->list_id));
+        member_string(o, "list_id", msg->list_id);
     if (msg->body_from_html)
-        json_object_set_new(o, "body_from_html", json_true());
+        member_bool(o, "body_from_html", true);
     if (msg->body_truncated)
-        json_object_set_new(o, "body_truncated", json_true());
-    if (m->n_invalid > 0) {
-        json_t *bad = json_array();
-        for (size_t i = 0; i < m->n_invalid; i++)
-            json_array_append_new(bad, crm_json_string(m->invalid[i]));
-        json_object_set_new(o, "invalid_addresses", bad);
-    }
+        member_bool(o, "body_truncated", true);
+    if (m->n_invalid > 0)
+        member_strings(o, "invalid_addresses", m->invalid, m->n_invalid);
     if (fw->fwd != NULL) {
-        json_t *f = json_object();
-        json_object_set_new(f, "by", crm_json_string(fw->by));
-        json_object_set_new(f, "format", crm_json_string(fw->fwd->format));
-        json_object_set_new(f, "note", crm_json_string(fw->fwd->note));
-        json_object_set_new(f, "message_id", crm_json_string(fw->outer->message_id));
-        json_object_set_new(f, "subject", crm_json_string(fw->outer->subject));
-        json_object_set_new(o, "forwarded", f);
+        g_string_append(o, ",\"forwarded\":{\"by\":");
+        crm_json_append_string(o, fw->by);
+        member_string(o, "format", fw->fwd->format);
+        member_string(o, "note", fw->fwd->note);
+        member_string(o, "message_id", fw->outer->message_id);
+        member_string(o, "subject", fw->outer->subject);
+        g_string_append_c(o, '}');
     }
-    out = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    return out;
+    g_string_append_c(o, '}');
+    return g_string_free(o, FALSE);
 }
 
 const char *crm_prepare_skip_reason(const crm_message *msg, char *buf, size_t buflen)
@@ -276,7 +287,6 @@ int crm_prepare_rows(const crm_workspace *ws, const char *storage_dir, const cha
                      int64_t receive_time, crm_prepared *out, char *why, size_t whylen)
 {
     const char *date_source;
-    json_t *attachments = json_array();
     crm_match m;
     char *text, *by = NULL;
     forwarded fw = { NULL, msg, NULL };
@@ -296,7 +306,6 @@ int crm_prepare_rows(const crm_workspace *ws, const char *storage_dir, const cha
     crm_match_apply_policy(&m, policy);
     out->skip = crm_prepare_blocked_reason(&m);
     if (out->skip != NULL) {
-        json_decref(attachments);
         crm_match_clear(&m);
         crm_forward_free(fwd);
         g_free(by);
@@ -304,8 +313,7 @@ int crm_prepare_rows(const crm_workspace *ws, const char *storage_dir, const cha
     }
     if (fwd != NULL && m.user_id == NULL)
         m.user_id = crm_workspace_user(ws, by);
-    if (write_attachments(storage_dir, ws, msg, attachments, &out->documents, why, whylen) < 0) {
-        json_decref(attachments);
+    if (write_attachments(storage_dir, ws, msg, &out->documents, why, whylen) < 0) {
         crm_match_clear(&m);
         crm_forward_free(fwd);
         g_free(by);
@@ -323,7 +331,7 @@ int crm_prepare_rows(const crm_workspace *ws, const char *storage_dir, const cha
     /* the AI reads what this mail adds, not the thread it quotes */
     text = subject_and(eff, eff->body_new_text != NULL ? eff->body_new_text : eff->body_text);
     out->embed_text = crm_prepare_embed_text(out->content, text);
-    out->metadata = metadata_json(source, eff, &m, ref, date_source, attachments, &fw);
+    out->metadata = metadata_json(source, eff, msg, &m, ref, date_source, &fw);
     out->parties = crm_prepare_parties_json(&m, m.user_id);
     out->has_documents = msg->n_attachments > 0;
     crm_match_clear(&m);
@@ -353,7 +361,7 @@ void crm_prepared_clear(crm_prepared *p)
 {
     g_free(p->dedup_key);
     g_free(p->content);
-    free(p->metadata);		/* json_dumps() allocates with malloc */
+    free(p->metadata);		/* g_malloc() is malloc(), as json_dumps() */
     free(p->parties);
     free(p->documents);
     g_free(p->embed_text);
