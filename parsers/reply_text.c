@@ -7,7 +7,10 @@
  *	bounded normalised copy (lower case ASCII, no '*' bold marks, runs
  *	of blanks and no-break spaces as one space, no space before ':'),
  *	so the clients' spacing habits ("De :", "a écrit :", "*From:*")
- *	compare alike and the whole pass stays linear.
+ *	compare alike and the whole pass stays linear. The copy is made
+ *	only for the lines a test can match: one whose first or last
+ *	visible character could begin or end a cue (most lines of text
+ *	cannot, and neither can blank or quoted lines).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -25,9 +28,11 @@
 typedef struct line {
     const char *s;
     size_t n;			/* without the line end (LF or CRLF) */
-    const char *z;		/* its normalised copy (see above), made once */
-    size_t zn;
+    char *z;			/* room for its normalised copy (see above) */
+    size_t zn;			/* ZN_UNSET until norm_line() made the copy */
 } line;
+
+#define ZN_UNSET	SIZE_MAX
 
 typedef struct norm {
     char buf[NORM_CAP];
@@ -69,10 +74,65 @@ static void norm_end(norm *z)
     z->buf[z->len] = '\0';
 }
 
-/* Every test reads a line's normalised copy, several lines' tests read
- * each line: normalising once per line keeps the pass cheap, and the
- * tests read the copy (l->z, l->zn) in place, or a norm buffer where
- * lines are joined; both are NUL-terminated. */
+/* A line's normalised copy, made when a test first asks for it; the
+ * tests read it in place, or a norm buffer where lines are joined; both
+ * are NUL-terminated. */
+static const char *norm_line(line *l)
+{
+    if (l->zn == ZN_UNSET) {
+        norm z = { .len = 0 };
+        norm_add(&z, l->s, l->n);
+        norm_end(&z);
+        memcpy(l->z, z.buf, z.len + 1);	/* fits: see split_lines */
+        l->zn = z.len;
+    }
+    return l->z;
+}
+
+/* The length of the blank (as norm_add() sees it: ' ', tab, '*', U+00A0
+ * or U+202F) at s[i..n), 0 if none. */
+static size_t blank_at(const char *s, size_t i, size_t n)
+{
+    unsigned char c = (unsigned char)s[i];
+
+    if (c == ' ' || c == '\t' || c == '*')
+        return 1;
+    if (c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] == 0xA0)
+        return 2;
+    if (c == 0xE2 && i + 2 < n && (unsigned char)s[i + 1] == 0x80 &&
+        (unsigned char)s[i + 2] == 0xAF)
+        return 3;
+    return 0;
+}
+
+/* Whether a test on this line can match, from its raw bytes: the
+ * normalised copy of a cue starts with one of these (sent, get, gesendet,
+ * outlook, obtenir, on, envoyé, enviado, el, von, from, de, am, le, the
+ * dashes of a separator) or ends with ':' (an attribution). */
+static bool may_be_cue(const line *l)
+{
+    size_t i = 0, b, e = l->n;
+
+    while (i < e && (b = blank_at(l->s, i, e)) > 0)
+        i += b;
+    if (i < e && strchr("sgoevfdal-", g_ascii_tolower(l->s[i])) != NULL)
+        return true;
+    /* trailing blanks, read backwards: the multi-byte ones end in A0/AF */
+    while (e > i) {
+        unsigned char c = (unsigned char)l->s[e - 1];
+        if (c == ' ' || c == '\t' || c == '*')
+            e--;
+        else if (c == 0xA0 && e - i >= 2 && (unsigned char)l->s[e - 2] == 0xC2)
+            e -= 2;
+        else if (c == 0xAF && e - i >= 3 && (unsigned char)l->s[e - 3] == 0xE2 &&
+                 (unsigned char)l->s[e - 2] == 0x80)
+            e -= 3;
+        else
+            break;
+    }
+    return e > i && l->s[e - 1] == ':';
+}
+
 /* The first byte decides for nearly every line; strncmp only then. */
 static bool starts(const char *z, const char *p)
 {
@@ -87,7 +147,11 @@ static bool ends(const char *z, size_t len, const char *p)
 
 static bool is_blank(const line *l)
 {
-    return l->zn == 0;
+    size_t i = 0, b;
+
+    while (i < l->n && (b = blank_at(l->s, i, l->n)) > 0)
+        i += b;
+    return i == l->n;
 }
 
 static bool is_quoted(const line *l)
@@ -100,14 +164,14 @@ static bool is_quoted(const line *l)
 
 /* "-----Original Message-----" and the forms Outlook and Thunderbird
  * write in German, French and Spanish. */
-static bool is_separator(const line *l)
+static bool is_separator(line *l)
 {
     static const char *const names[] = {
         "original message", "ursprüngliche nachricht", "original-nachricht",
         "originalnachricht", "message d'origine", "message original",
         "mensaje original", NULL
     };
-    const char *z = l->z;
+    const char *z = norm_line(l);
     size_t a = 0, b;
 
     while (a < l->zn && (z[a] == '-' || z[a] == ' '))
@@ -142,7 +206,7 @@ static bool is_sig_dash(const line *l)
 }
 
 /* The sign-off a phone client appends; the quote usually follows it. */
-static bool is_signoff(const line *l)
+static bool is_signoff(line *l)
 {
     static const char *const prefixes[] = {
         "sent from my ", "sent from outlook", "sent from mail for windows",
@@ -155,6 +219,7 @@ static bool is_signoff(const line *l)
     };
     if (l->n > SIGNOFF_MAX)
         return false;
+    norm_line(l);
     if (starts(l->z, "von meinem ") && ends(l->z, l->zn, "gesendet"))
         return true;
     for (int i = 0; prefixes[i] != NULL; i++)
@@ -167,7 +232,7 @@ static bool is_signoff(const line *l)
  * Subject and a Sent/Date or To line, in one of the four languages. */
 enum { K_NONE, K_FROM, K_SENT, K_TO, K_SUBJECT, K_CC };
 
-static int header_key(const line *l)
+static int header_key(line *l)
 {
     static const struct { const char *key; int kind; } keys[] = {
         { "from:", K_FROM }, { "von:", K_FROM }, { "de:", K_FROM },
@@ -183,13 +248,14 @@ static int header_key(const line *l)
      * a listing in the text, such as the headers a bounce reports */
     if (l->n > NORM_CAP * 4 || (l->n > 0 && (l->s[0] == ' ' || l->s[0] == '\t')))
         return K_NONE;
+    norm_line(l);
     for (int i = 0; keys[i].key != NULL; i++)
         if (starts(l->z, keys[i].key))
             return keys[i].kind;
     return K_NONE;
 }
 
-static bool is_header_block(const line *lines, size_t n, size_t i)
+static bool is_header_block(line *lines, size_t n, size_t i)
 {
     bool sent = false, to = false, subject = false;
 
@@ -237,26 +303,27 @@ static bool opens_attribution(const char *z)
 }
 
 /* How many lines from i form an attribution (0: none). */
-static size_t attribution_at(const line *lines, size_t n, size_t i, bool strict)
+static size_t attribution_at(line *lines, size_t n, size_t i, bool strict)
 {
     norm z = { .len = 0 };
 
     z.buf[0] = '\0';
     for (size_t k = 0; k < ATTR_MAX_LINES && i + k < n; k++) {
-        const line *l = &lines[i + k];
+        line *l = &lines[i + k];
         if (is_quoted(l) || is_blank(l) || l->n > ATTR_MAX_BYTES)
             return 0;
         /* only a line that opens like an attribution continues on the
          * next; "Thanks!" above "John <j@x> wrote:" is text */
         if (k == 1 && !opens_attribution(z.buf))
             return 0;
+        norm_line(l);
         if (k == 0) {
             /* a first line that neither ends an attribution nor opens
              * one that continues below: most lines, decided here */
             if (l->z[l->zn - 1] != ':' && !opens_attribution(l->z))
                 return 0;
             /* the lines are joined here: a buffer, seeded with the first */
-            memcpy(z.buf, l->z, l->zn + 1);	/* zn < NORM_CAP, as split_lines made it */
+            memcpy(z.buf, l->z, l->zn + 1);	/* zn < NORM_CAP, as norm_line made it */
             z.len = l->zn;
         } else {
             if (z.len > 0 && z.buf[z.len - 1] != ' ' && z.buf[z.len - 1] != '<')
@@ -277,8 +344,10 @@ static bool quote_follows(const line *lines, size_t n, size_t j)
     return j < n && is_quoted(&lines[j]);
 }
 
-/* The lines of text, each with its normalised copy; those copies live
- * in *norms (g_free() it after the lines). */
+/* The lines of text, each with room for its normalised copy in *norms
+ * (g_free() it after the lines). A copy is never longer than its line:
+ * line i's room starts i bytes after the line does in text, and has
+ * the line's length and a NUL. */
 static GArray *split_lines(const char *text, size_t len, char **norms)
 {
     GArray *a = g_array_new(FALSE, FALSE, sizeof(line));
@@ -286,7 +355,7 @@ static GArray *split_lines(const char *text, size_t len, char **norms)
 
     for (size_t i = 0; i <= len; i++) {
         if (i == len || text[i] == '\n') {
-            line l = { text + start, i - start, NULL, 0 };
+            line l = { text + start, i - start, NULL, ZN_UNSET };
             if (l.n > 0 && l.s[l.n - 1] == '\r')
                 l.n--;
             if (i < len || l.n > 0)
@@ -294,27 +363,10 @@ static GArray *split_lines(const char *text, size_t len, char **norms)
             start = i + 1;
         }
     }
-    {
-        /* the normalised copies, in one block: offsets first, as the
-         * block grows, then pointers */
-        GString *block = g_string_sized_new(len + a->len + 1);
-        norm z;
-
-        for (guint i = 0; i < a->len; i++) {
-            line *l = &g_array_index(a, line, i);
-            z.len = 0;
-            norm_add(&z, l->s, l->n);
-            norm_end(&z);
-            l->zn = z.len;
-            l->z = (const char *)(uintptr_t)block->len;
-            g_string_append_len(block, z.buf, (gssize)z.len);
-            g_string_append_c(block, '\0');
-        }
-        for (guint i = 0; i < a->len; i++) {
-            line *l = &g_array_index(a, line, i);
-            l->z = block->str + (uintptr_t)l->z;
-        }
-        *norms = g_string_free(block, FALSE);
+    *norms = g_malloc(len + a->len + 1);
+    for (guint i = 0; i < a->len; i++) {
+        line *l = &g_array_index(a, line, i);
+        l->z = *norms + (l->s - text) + i;
     }
     return a;
 }
@@ -336,7 +388,7 @@ static char *reply_cut(const char *text, size_t len, bool whole_when_empty)
 {
     GArray *arr;
     char *norms = NULL;
-    const line *lines;
+    line *lines;
     size_t n, cut;
     bool *drop;
     bool quoting = false;
@@ -345,18 +397,22 @@ static char *reply_cut(const char *text, size_t len, bool whole_when_empty)
     if (text == NULL || len == 0)
         return whole_when_empty ? g_strdup("") : NULL;
     arr = split_lines(text, len, &norms);
-    lines = (const line *)(void *)arr->data;
+    lines = (line *)(void *)arr->data;
     n = arr->len;
     cut = n;
     drop = g_new0(bool, n + 1);
 
     for (size_t i = 0; i < n; i++) {
-        const line *l = &lines[i];
+        line *l = &lines[i];
         size_t k;
+
+        bool cue;
 
         if (drop[i] || is_quoted(l))
             continue;
-        if (is_sig_dash(l) || is_signoff(l) || is_separator(l) || is_header_block(lines, n, i)) {
+        cue = may_be_cue(l);
+        if (is_sig_dash(l) ||
+            (cue && (is_signoff(l) || is_separator(l) || is_header_block(lines, n, i)))) {
             cut = i;
             break;
         }
@@ -370,6 +426,8 @@ static char *reply_cut(const char *text, size_t len, bool whole_when_empty)
                 break;
             }
         }
+        if (!cue)
+            continue;
         if ((k = attribution_at(lines, n, i, false)) > 0 && quote_follows(lines, n, i + k)) {
             /* it introduces a quote: the answers below it may be new text */
             for (size_t j = i; j < i + k; j++)
@@ -425,7 +483,7 @@ static char *reply_cut(const char *text, size_t len, bool whole_when_empty)
          * once */
         out = removed == 0 ? NULL : g_string_sized_new(len + 1);
         for (size_t i = 0; i < end && out != NULL; i++) {
-            const line *l = &lines[i];
+            line *l = &lines[i];
             if (drop[i] || (quoting && is_quoted(l)))
                 continue;
             if (is_blank(l)) {
