@@ -366,7 +366,6 @@ void crm_meeting_rows(const crm_workspace *ws, const char *source, const char *c
         date_source = "ingest";
     }
     out->content = content_text(ev);
-    out->embed_text = crm_prepare_embed_text(out->content, g_strdup(out->content));
     out->metadata = metadata_json(ws, source, cal, ev, &m, ref, mail, date_source, owner);
     out->parties = crm_prepare_parties_json(&m, m.user_id);
     out->documents = strdup("[]");	/* freed with free(), as json_dumps() output */

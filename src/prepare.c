@@ -20,8 +20,14 @@
 #include "pipeline.h"
 #include "prepare.h"
 
-/* acting_user: the user to credit when no party is one (the forwarder
- * of a forward): sent as an "acting_only" entry, which is no participant. */
+/* An array's element index opened as an object with its first member:
+ * [,]{"key":value */
+static void open_object(GString *o, size_t index, const char *key, const char *value)
+{
+    g_string_append_printf(o, "%s{\"%s\":", index > 0 ? "," : "", key);
+    crm_json_append_string(o, value);
+}
+
 /* The members of an object after its first: ,"key":value */
 static void member_string(GString *o, const char *key, const char *value)
 {
@@ -43,8 +49,7 @@ static void member_addresses(GString *o, const char *key, const crm_address_list
 {
     g_string_append_printf(o, ",\"%s\":[", key);
     for (size_t i = 0; i < list->count; i++) {
-        g_string_append(o, i > 0 ? ",{\"email\":" : "{\"email\":");
-        crm_json_append_string(o, list->items[i].email);
+        open_object(o, i, "email", list->items[i].email);
         member_string(o, "name", list->items[i].name);
         g_string_append_c(o, '}');
     }
@@ -62,6 +67,8 @@ static void member_strings(GString *o, const char *key, char *const *items, size
     g_string_append_c(o, ']');
 }
 
+/* acting_user: the user to credit when no party is one (the forwarder
+ * of a forward): sent as an "acting_only" entry, which is no participant. */
 char *crm_prepare_parties_json(const crm_match *m, const char *acting_user)
 {
     GString *o = g_string_sized_new(256 * (m->n_parties + 1));
@@ -71,10 +78,7 @@ char *crm_prepare_parties_json(const crm_match *m, const char *acting_user)
     for (size_t i = 0; i < m->n_parties; i++) {
         const crm_party *pt = &m->parties[i];
 
-        if (o->len > 1)
-            g_string_append_c(o, ',');
-        g_string_append(o, "{\"email\":");
-        crm_json_append_string(o, pt->email);
+        open_object(o, i, "email", pt->email);
         member_string(o, "display_name", pt->display_name);
         member_string(o, "first_name", pt->first_name);
         member_string(o, "last_name", pt->last_name);
@@ -103,20 +107,15 @@ char *crm_prepare_parties_json(const crm_match *m, const char *acting_user)
     return g_string_free(o, FALSE);
 }
 
-char *crm_prepare_embed_text(const char *content, char *text)
+/* text cut, in place, to at most max bytes on a UTF-8 boundary. */
+static char *cut_to(char *text, size_t max)
 {
-    size_t len = strlen(text), max = CRM_MAX_EMBED_TEXT;
-    char *cut;
-
-    /* a long mail's own text was once cut here and so stored a second
-     * time, as the job's input_text: 60 MB for 600 mails of 100-185 kB */
-    if (len <= max || strcmp(text, content) == 0)
-        return text;
-    while (max > 0 && ((unsigned char)text[max] & 0xC0) == 0x80)
-        max--;
-    cut = g_strndup(text, max);
-    g_free(text);
-    return cut;
+    if (strlen(text) > max) {
+        while (max > 0 && ((unsigned char)text[max] & 0xC0) == 0x80)
+            max--;
+        text[max] = '\0';
+    }
+    return text;
 }
 
 static bool sane_date(int64_t t, int64_t now)
@@ -138,8 +137,7 @@ static int write_attachments(const char *storage_dir, const crm_workspace *ws,
             g_string_free(docs, TRUE);
             return -1;
         }
-        g_string_append(docs, i > 0 ? ",{\"file_name\":" : "{\"file_name\":");
-        crm_json_append_string(docs, a->filename ? a->filename : "attachment");
+        open_object(docs, i, "file_name", a->filename ? a->filename : "attachment");
         member_string(docs, "file_path", path);
         member_string(docs, "mime_type", a->content_type);
         member_size(docs, "size", a->size);
@@ -179,8 +177,7 @@ static char *metadata_json(const char *source, const crm_message *msg, const crm
     g_string_append(o, ",\"attachments\":[");
     for (size_t i = 0; i < outer->n_attachments; i++) {
         const crm_attachment *a = &outer->attachments[i];
-        g_string_append(o, i > 0 ? ",{\"file_name\":" : "{\"file_name\":");
-        crm_json_append_string(o, a->filename);
+        open_object(o, i, "file_name", a->filename);
         member_string(o, "mime_type", a->content_type);
         member_size(o, "size", a->size);
         member_string(o, "sha256", a->sha256_hex);
@@ -288,7 +285,7 @@ int crm_prepare_rows(const crm_workspace *ws, const char *storage_dir, const cha
 {
     const char *date_source;
     crm_match m;
-    char *text, *by = NULL;
+    char *by = NULL;
     forwarded fw = { NULL, msg, NULL };
     crm_forward *fwd = internal_forward(ws, msg, &by);
     const crm_message *eff = msg;	/* the mail the interaction is about */
@@ -328,9 +325,12 @@ int crm_prepare_rows(const crm_workspace *ws, const char *storage_dir, const cha
                        ? g_strconcat("mid:", msg->message_id, NULL)
                        : g_strconcat("sha256:", msg->raw_sha256_hex, NULL);
     out->content = subject_and(eff, eff->body_text);
-    /* the AI reads what this mail adds, not the thread it quotes */
-    text = subject_and(eff, eff->body_new_text != NULL ? eff->body_new_text : eff->body_text);
-    out->embed_text = crm_prepare_embed_text(out->content, text);
+    /* The AI reads what this mail adds, not the thread it quotes. Most
+     * mail quotes nothing: its content is the text, queued as itself
+     * however long (the worker cuts it to the model's context and says
+     * so), so that the store keeps no second copy. */
+    if (eff->body_new_text != NULL && strcmp(eff->body_new_text, eff->body_text) != 0)
+        out->embed_text = cut_to(subject_and(eff, eff->body_new_text), CRM_MAX_EMBED_TEXT);
     out->metadata = metadata_json(source, eff, msg, &m, ref, date_source, &fw);
     out->parties = crm_prepare_parties_json(&m, m.user_id);
     out->has_documents = msg->n_attachments > 0;
@@ -351,7 +351,7 @@ void crm_prepared_item(const crm_prepared *p, const char *source, crm_store_item
     item->metadata_json = p->metadata;
     item->parties_json = p->parties;
     item->documents_json = p->documents;
-    item->embed_text = p->embed_text;
+    item->embed_text = p->embed_text != NULL ? p->embed_text : p->content;
     item->replace = p->replace;
     item->revision = p->revision;
     item->fingerprint = p->fingerprint;

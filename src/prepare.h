@@ -31,7 +31,9 @@ typedef struct crm_prepared {
     char *metadata;		/* JSON */
     char *parties;		/* JSON */
     char *documents;		/* JSON */
-    char *embed_text;
+    char *embed_text;		/* NULL: the content itself; else what the mail
+				 * adds (a reply without its quote), cut to
+				 * CRM_MAX_EMBED_TEXT bytes */
     int64_t interacted_at;
     bool has_documents;		/* files to make durable before commit */
     const char *type;		/* interaction_type, static; NULL: "email" */
@@ -64,13 +66,8 @@ char *crm_prepare_blocked_reason(const crm_match *m);
  * acting_user: a user to credit who is no party, or NULL. */
 char *crm_prepare_parties_json(const crm_match *m, const char *acting_user);
 
-/* The text to queue for embedding, from text (g_malloc()ed, taken):
- * text itself when it is the content, however long (the store queues
- * no copy of it, and the worker cuts what exceeds the model's context
- * and says so), else at most CRM_MAX_EMBED_TEXT bytes of it, cut on a
- * UTF-8 boundary. */
-char *crm_prepare_embed_text(const char *content, char *text);
-
+/* item borrows p's strings; its embed_text is p's content itself (the
+ * same pointer) when p has none of its own. */
 void crm_prepared_item(const crm_prepared *p, const char *source, crm_store_item *item);
 void crm_prepared_clear(crm_prepared *p);
 

@@ -722,7 +722,7 @@ static bool send_batch(crm_store *st, const char *workspace_id, bool create_acco
         /* the text to embed is most often the content: "" says so
          * rather than sending it twice */
         crm_pg_array_add_text(a[EMBED], it->embed_text == NULL || *it->embed_text == '\0' ? NULL
-                              : strcmp(it->embed_text, it->content) == 0 ? "" : it->embed_text);
+                              : it->embed_text == it->content ? "" : it->embed_text);
     }
     for (int k = 0; k < N_ARRAYS; k++) {
         bytes[k] = crm_pg_array_finish(a[k], &lens[k]);

@@ -92,7 +92,9 @@ typedef struct crm_store_item {
     const char *metadata_json;
     const char *parties_json;	/* see crmgate_store_interaction() */
     const char *documents_json;
-    const char *embed_text;	/* NULL or "": no embedding job */
+    const char *embed_text;	/* NULL or "": no embedding job; the content
+				 * pointer itself: embed the content, stored
+				 * once (crm_prepared_item() gives that) */
     /* replace: a newer version of what is stored under dedup_key replaces
      * it, keeping its id (sql/006_meetings.sql): a higher or equal
      * revision with another fingerprint. Otherwise a known key is a
