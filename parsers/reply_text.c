@@ -39,27 +39,43 @@ typedef struct norm {
     size_t len;
 } norm;
 
+/* The length of the space at s[i..n) (blank, tab, U+00A0, or U+202F of
+ * French typography before ':'), 0 if none. */
+static size_t space_at(const char *s, size_t i, size_t n)
+{
+    unsigned char c = (unsigned char)s[i];
+
+    if (c == ' ' || c == '\t')
+        return 1;
+    if (c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] == 0xA0)
+        return 2;
+    if (c == 0xE2 && i + 2 < n && (unsigned char)s[i + 1] == 0x80 &&
+        (unsigned char)s[i + 2] == 0xAF)
+        return 3;
+    return 0;
+}
+
+/* What normalising drops or folds to one space at s[i..n): a space or
+ * a '*' bold mark; its length, 0 if none. */
+static size_t blank_at(const char *s, size_t i, size_t n)
+{
+    return s[i] == '*' ? 1 : space_at(s, i, n);
+}
+
 static void norm_add(norm *z, const char *s, size_t n)
 {
     for (size_t i = 0; i < n && z->len < NORM_CAP - 1; i++) {
         unsigned char c = (unsigned char)s[i];
-        bool space = c == ' ' || c == '\t';
+        size_t space = space_at(s, i, n);
 
-        if (c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] == 0xA0) {
-            space = true;	/* U+00A0 */
-            i++;
-        } else if (c == 0xE2 && i + 2 < n && (unsigned char)s[i + 1] == 0x80 &&
-                   (unsigned char)s[i + 2] == 0xAF) {
-            space = true;	/* U+202F, French typography before ':' */
-            i += 2;
-        }
-        if (c == '*')
-            continue;
-        if (space) {
+        if (space > 0) {
+            i += space - 1;
             if (z->len > 0 && z->buf[z->len - 1] != ' ')
                 z->buf[z->len++] = ' ';
             continue;
         }
+        if (c == '*')
+            continue;
         if (c == ':' && z->len > 0 && z->buf[z->len - 1] == ' ')
             z->len--;
         z->buf[z->len++] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
@@ -87,22 +103,6 @@ static const char *norm_line(line *l)
         l->zn = z.len;
     }
     return l->z;
-}
-
-/* The length of the blank (as norm_add() sees it: ' ', tab, '*', U+00A0
- * or U+202F) at s[i..n), 0 if none. */
-static size_t blank_at(const char *s, size_t i, size_t n)
-{
-    unsigned char c = (unsigned char)s[i];
-
-    if (c == ' ' || c == '\t' || c == '*')
-        return 1;
-    if (c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] == 0xA0)
-        return 2;
-    if (c == 0xE2 && i + 2 < n && (unsigned char)s[i + 1] == 0x80 &&
-        (unsigned char)s[i + 2] == 0xAF)
-        return 3;
-    return 0;
 }
 
 /* Whether a test on this line can match, from its raw bytes: the
@@ -316,8 +316,8 @@ static size_t attribution_at(line *lines, size_t n, size_t i, bool strict)
          * next; "Thanks!" above "John <j@x> wrote:" is text */
         if (k == 1 && !opens_attribution(z.buf))
             return 0;
-        norm_line(l);
         if (k == 0) {
+            norm_line(l);
             /* a first line that neither ends an attribution nor opens
              * one that continues below: most lines, decided here */
             if (l->z[l->zn - 1] != ':' && !opens_attribution(l->z))
