@@ -8,10 +8,11 @@
 -- ingest_keys and embedding_jobs: tables only crmgate writes, many rows
 -- a statement, naming the same workspace and a few contacts over and
 -- over. Their keys become statement triggers that do what the keys did:
---   - after INSERT or UPDATE, the rows named (each once) are locked FOR
---     KEY SHARE, the lock a key check takes, so none can be deleted
---     before the writer commits; one that is gone fails the statement
---     with SQLSTATE 23503 (foreign_key_violation), as the key did;
+--   - after INSERT, the rows named (each once) are locked FOR KEY SHARE,
+--     the lock a key check takes, so none can be deleted before the
+--     writer commits; one that is gone fails the statement with SQLSTATE
+--     23503 (foreign_key_violation), as the key did; after UPDATE, as a
+--     key does, only the values the statement brought in;
 --   - after DELETE of a workspace, contact or user, the rows naming it
 --     are deleted (or their user_id set NULL), as ON DELETE did.
 -- Like a key's triggers they run as the tables' owner, so row-level
@@ -72,6 +73,9 @@ BEGIN
    END IF;
 END $$;
 
+-- The transition tables: new_rows, and old_rows for UPDATE (a value
+-- already there before the statement is not checked again: the meeting
+-- merge moving rows to another interaction, a user's rows losing it).
 CREATE FUNCTION crmgate_participants_keys() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
@@ -79,11 +83,20 @@ DECLARE
    v_contacts uuid[];
    v_users uuid[];
 BEGIN
-   SELECT array_agg(DISTINCT workspace_id),
-          array_agg(DISTINCT contact_id) FILTER (WHERE contact_id IS NOT NULL),
-          array_agg(DISTINCT user_id) FILTER (WHERE user_id IS NOT NULL)
-     INTO v_workspaces, v_contacts, v_users
-     FROM new_rows;
+   IF TG_OP = 'INSERT' THEN
+      SELECT array_agg(DISTINCT workspace_id),
+             array_agg(DISTINCT contact_id) FILTER (WHERE contact_id IS NOT NULL),
+             array_agg(DISTINCT user_id) FILTER (WHERE user_id IS NOT NULL)
+        INTO v_workspaces, v_contacts, v_users
+        FROM new_rows;
+   ELSE
+      v_workspaces := ARRAY(SELECT workspace_id FROM new_rows
+                            EXCEPT SELECT workspace_id FROM old_rows);
+      v_contacts := ARRAY(SELECT contact_id FROM new_rows WHERE contact_id IS NOT NULL
+                          EXCEPT SELECT contact_id FROM old_rows);
+      v_users := ARRAY(SELECT user_id FROM new_rows WHERE user_id IS NOT NULL
+                       EXCEPT SELECT user_id FROM old_rows);
+   END IF;
    PERFORM crmgate_key_share(TG_TABLE_NAME, 'workspaces', v_workspaces);
    PERFORM crmgate_key_share(TG_TABLE_NAME, 'contacts', v_contacts);
    PERFORM crmgate_key_share(TG_TABLE_NAME, 'users', v_users);
@@ -93,12 +106,18 @@ END $$;
 CREATE FUNCTION crmgate_workspace_key() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
-   PERFORM crmgate_key_share(TG_TABLE_NAME, 'workspaces',
-                             (SELECT array_agg(DISTINCT workspace_id) FROM new_rows));
+   IF TG_OP = 'INSERT' THEN
+      PERFORM crmgate_key_share(TG_TABLE_NAME, 'workspaces',
+                                ARRAY(SELECT DISTINCT workspace_id FROM new_rows));
+   ELSE
+      PERFORM crmgate_key_share(TG_TABLE_NAME, 'workspaces',
+                                ARRAY(SELECT workspace_id FROM new_rows
+                                      EXCEPT SELECT workspace_id FROM old_rows));
+   END IF;
    RETURN NULL;
 END $$;
 
--- A statement trigger with a transition table fires for one event only:
+-- A statement trigger with transition tables fires for one event only:
 -- each table gets one for INSERT and one for UPDATE.
 DO $$
 DECLARE
@@ -112,9 +131,10 @@ BEGIN
          AS v(tab, name, fn)
    LOOP
       FOREACH v_event IN ARRAY ARRAY['insert', 'update'] LOOP
-         EXECUTE format('CREATE TRIGGER %I AFTER %s ON %I REFERENCING NEW TABLE AS new_rows '
+         EXECUTE format('CREATE TRIGGER %I AFTER %s ON %I REFERENCING %s NEW TABLE AS new_rows '
                         'FOR EACH STATEMENT EXECUTE FUNCTION %I()',
-                        t.name || '_' || v_event, upper(v_event), t.tab, t.fn);
+                        t.name || '_' || v_event, upper(v_event), t.tab,
+                        CASE v_event WHEN 'update' THEN 'OLD TABLE AS old_rows' ELSE '' END, t.fn);
       END LOOP;
    END LOOP;
 END $$;

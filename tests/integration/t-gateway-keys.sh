@@ -49,6 +49,8 @@ like "$out" 'ingest_keys.*names workspaces\.id' "a dedup key for a workspace tha
 out=$(sql "INSERT INTO embedding_jobs (workspace_id, target_table, target_id)
            VALUES (gen_random_uuid(), 'interactions', gen_random_uuid())" 2>&1)
 like "$out" 'embedding_jobs.*names workspaces\.id' "an embedding job for a workspace that does not exist is refused"
+out=$(sql "UPDATE interaction_participants SET contact_id = gen_random_uuid() WHERE contact_id = '$BOB'" 2>&1)
+like "$out" 'interaction_participants.*names contacts\.id' "an update naming a contact that does not exist is refused"
 is "$(sql "SELECT count(*) FROM interaction_participants WHERE email IN ('ghost@client.example', 'x@acme.example')")" \
    "0" "and none of those rows was written"
 
