@@ -172,13 +172,16 @@ int cmd_ingest(crm_config *cfg, int argc, char **argv)
     if (rc < 0)
         crm_die_msg("ingest: stopped: %s", err);
     {
-        const char *why;
-        const char *spare_why;
-        unsigned refused = crm_store_set_refusals(st, &why);
-        unsigned spare_refused = spare != NULL ? crm_store_set_refusals(spare, &spare_why) : 0;
-        if (spare_refused > 0) {
-            refused += spare_refused;
-            why = spare_why;
+        crm_store *stores[] = { st, spare };
+        const char *why = NULL, *last;
+        unsigned refused = 0;
+
+        for (size_t i = 0; i < G_N_ELEMENTS(stores) && stores[i] != NULL; i++) {
+            unsigned r = crm_store_set_refusals(stores[i], &last);
+            if (r > 0) {
+                refused += r;
+                why = last;
+            }
         }
         if (refused > 0)
             crm_log(CRM_LOG_WARN, "ingest: %u batches were refused as a whole and stored "
