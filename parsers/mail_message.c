@@ -28,6 +28,7 @@
 #include "html_text.h"
 #include "mail_message.h"
 #include "reply_text.h"
+#include "utf8.h"
 
 /* Address groups may nest in theory; real mail never goes deeper. */
 #define MAX_GROUP_DEPTH 4
@@ -107,7 +108,7 @@ static char *clean_text(const char *s, size_t len)
     if (s == NULL)
         return NULL;
     if (memchr(s, '\0', len) == NULL) {
-        if (g_utf8_validate(s, (gssize)len, NULL))
+        if (crm_utf8_valid(s, len))
             return g_strndup(s, len);
         return g_utf8_make_valid(s, (gssize)len);
     }
@@ -184,7 +185,7 @@ static char *convert_charset(char *bytes, size_t len, const char *charset)
             return out;
         }
     }
-    if (g_utf8_validate(bytes, (gssize)len, NULL))
+    if (crm_utf8_valid(bytes, len))
         return bytes;
     if (charset != NULL && is_utf8_name(charset) && g_ascii_strcasecmp(charset, "us-ascii") != 0) {
         out = g_utf8_make_valid(bytes, (gssize)len);
@@ -216,13 +217,20 @@ static char *to_utf8(const char *bytes, size_t len, const char *charset)
             return out;
         }
     }
-    /* NULs out, CRLF to LF */
+    /* NULs out, CRLF to LF; the runs between them copied whole */
     clean = w = g_malloc(len + 1);
-    for (size_t i = 0; i < len; i++) {
-        char c = bytes[i];
-        if (c == '\0' || (c == '\r' && i + 1 < len && bytes[i + 1] == '\n'))
-            continue;
-        *w++ = c;
+    for (const char *p = bytes, *end = bytes + len; p < end;) {
+        const char *cr = memchr(p, '\r', (size_t)(end - p));
+        size_t run = strnlen(p, (size_t)((cr != NULL ? cr : end) - p));
+
+        memcpy(w, p, run);
+        w += run;
+        p += run;
+        if (p == end)
+            break;
+        if (*p == '\r' && !(p + 1 < end && p[1] == '\n'))
+            *w++ = '\r';	/* a lone CR stays */
+        p++;			/* a NUL, or the CR of a CRLF */
     }
     *w = '\0';
     return convert_charset(clean, (size_t)(w - clean), charset);

@@ -18,6 +18,7 @@
 #include <glib.h>
 
 #include "reply_text.h"
+#include "utf8.h"
 
 #define NORM_CAP	512	/* header lines are short; longer ones never match */
 #define ATTR_MAX_LINES	3	/* Gmail wraps a long "On ... wrote:" line */
@@ -371,10 +372,11 @@ static GArray *split_lines(const char *text, size_t len, char **norms)
     return a;
 }
 
-/* Text that needs no repair: valid UTF-8 without a NUL inside. */
+/* Text that needs no repair: valid UTF-8 without a NUL inside (which
+ * crm_utf8_valid() refuses). */
 static bool is_clean(const char *s, size_t n)
 {
-    return g_utf8_validate(s, (gssize)n, NULL) && memchr(s, '\0', n) == NULL;
+    return crm_utf8_valid(s, n);
 }
 
 /* A copy of s that is valid UTF-8 (an embedded NUL ends it early: that
