@@ -300,6 +300,10 @@ static bool looks_like_field(const char *p, size_t n)
 {
     size_t i = 0;
 
+    /* most lines have no colon at all (base64 never does): one memchr
+     * instead of a byte at a time */
+    if (memchr(p, ':', n) == NULL)
+        return false;
     while (i < n && p[i] != ':' && (unsigned char)p[i] > ' ' && p[i] != 0x7f)
         i++;
     if (i == 0)
