@@ -933,6 +933,7 @@ crm_parse_status crm_message_parse(const char *raw, size_t len, const crm_parse_
                                    crm_message **out, char *err, size_t errlen)
 {
     crm_parse_limits defaults;
+    GByteArray *bytes;
     GMimeStream *stream;
     GMimeParser *parser;
     GMimeMessage *msg;
@@ -969,19 +970,27 @@ crm_parse_status crm_message_parse(const char *raw, size_t len, const crm_parse_
     if ((st = guard_structure(raw, len, lim, err, errlen)) != CRM_PARSE_OK)
         return st;
 
-    /* gmime streams own their bytes, so the message is copied once */
-    stream = g_mime_stream_mem_new_with_byte_array(g_byte_array_new_take(g_memdup2(raw, len), len));
+    /* The stream reads raw where it lies, not a copy: gmime only reads
+     * it, and its objects, which may point into it, are all gone when
+     * this returns. The array struct outlives them; the bytes are the
+     * caller's. */
+    bytes = g_byte_array_new_take((guint8 *)(guintptr)raw, len);
+    stream = g_mime_stream_mem_new_with_byte_array(bytes);
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
     parser = g_mime_parser_new_with_stream(stream);
     g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
     msg = g_mime_parser_construct_message(parser, parser_options);
     g_object_unref(parser);
     g_object_unref(stream);
-    if (msg == NULL)
+    if (msg == NULL) {
+        g_byte_array_free(bytes, FALSE);
         return fail(CRM_PARSE_NOT_A_MESSAGE, err, errlen, "not a mail message: no header block");
+    }
     top = GMIME_OBJECT(msg);
 
     if ((st = check_headers(top, lim, err, errlen)) != CRM_PARSE_OK) {
         g_object_unref(msg);
+        g_byte_array_free(bytes, FALSE);
         return st;
     }
 
@@ -1076,6 +1085,7 @@ crm_parse_status crm_message_parse(const char *raw, size_t len, const crm_parse_
         free_bounces(m);
     }
     g_object_unref(msg);
+    g_byte_array_free(bytes, FALSE);
 
     if (st != CRM_PARSE_OK) {
         crm_message_free(m);
