@@ -107,11 +107,11 @@ static char *clean_text(const char *s, size_t len)
 
     if (s == NULL)
         return NULL;
-    if (memchr(s, '\0', len) == NULL) {
-        if (crm_utf8_valid(s, len))
-            return g_strndup(s, len);
+    /* the common case in one pass: crm_utf8_valid() refuses NULs too */
+    if (crm_utf8_valid(s, len))
+        return g_strndup(s, len);
+    if (memchr(s, '\0', len) == NULL)
         return g_utf8_make_valid(s, (gssize)len);
-    }
     nonul = g_string_sized_new(len);
     for (size_t i = 0; i < len; i++)
         if (s[i] != '\0')

@@ -372,18 +372,11 @@ static GArray *split_lines(const char *text, size_t len, char **norms)
     return a;
 }
 
-/* Text that needs no repair: valid UTF-8 without a NUL inside (which
- * crm_utf8_valid() refuses). */
-static bool is_clean(const char *s, size_t n)
-{
-    return crm_utf8_valid(s, n);
-}
-
-/* A copy of s that is valid UTF-8 (an embedded NUL ends it early: that
- * is fine). */
+/* A copy of s that is valid UTF-8 (an embedded NUL, which
+ * crm_utf8_valid() refuses, ends it early: that is fine). */
 static char *valid_dup(const char *s, size_t n)
 {
-    return is_clean(s, n) ? g_strndup(s, n) : g_utf8_make_valid(s, (gssize)n);
+    return crm_utf8_valid(s, n) ? g_strndup(s, n) : g_utf8_make_valid(s, (gssize)n);
 }
 
 static char *reply_cut(const char *text, size_t len, bool whole_when_empty)
@@ -511,7 +504,7 @@ static char *reply_cut(const char *text, size_t len, bool whole_when_empty)
         g_string_free(out, TRUE);
         return whole_when_empty ? valid_dup(text, len) : NULL;
     }
-    if (is_clean(out->str, out->len))
+    if (crm_utf8_valid(out->str, out->len))
         return g_string_free(out, FALSE);
     {
         char *r = g_utf8_make_valid(out->str, (gssize)out->len);
