@@ -422,8 +422,9 @@ void crm_message_free(crm_message *m)
     free_list(&m->bcc);
     free_list(&m->reply_to);
     g_free(m->list_id);
+    if (m->body_new_text != m->body_text)
+        g_free(m->body_new_text);
     g_free(m->body_text);
-    g_free(m->body_new_text);
     for (size_t i = 0; i < m->n_attachments; i++) {
         g_free(m->attachments[i].filename);
         g_free(m->attachments[i].content_type);
@@ -913,18 +914,23 @@ static void read_references(crm_message *m, GMimeObject *obj)
 /* The new content of the mail for embedding: html_new is the HTML body
  * rendered with its quotes marked and signature dropped (NULL for a
  * text/plain body); reply_text cuts quotes and signatures in the text.
- * When nothing new is left, the whole body is the best there is. */
+ * When nothing new is left, the whole body is the best there is. The
+ * whole body is shared, not copied (see mail_message.h): most mail
+ * quotes nothing, and the store keeps its text once when it can tell. */
 static void set_new_text(crm_message *m, const char *html_new)
 {
     const char *src = html_new != NULL ? html_new : m->body_text;
-    char *t = crm_reply_cut(src, strlen(src));
-    const char *p = t;
+    bool nothing_cut;
+    char *t = crm_reply_cut(src, strlen(src), &nothing_cut);
+    const char *p;
 
-    while (p != NULL && *p != '\0' && g_ascii_isspace(*p))
-        p++;
-    if (p == NULL || *p == '\0') {
+    if (t == NULL && nothing_cut && html_new != NULL)
+        t = g_strdup(html_new);	/* the rendering, which may differ */
+    for (p = t; p != NULL && *p != '\0' && g_ascii_isspace(*p); p++)
+        ;
+    if (p == NULL || *p == '\0' || strcmp(t, m->body_text) == 0) {
         g_free(t);
-        t = g_strdup(m->body_text);
+        t = m->body_text;
     }
     m->body_new_text = t;
 }

@@ -115,8 +115,9 @@ typedef struct crm_message {
     bool body_truncated;	/* cut at max_text_bytes */
     char *body_new_text;	/* never NULL: what the writer wrote in this
 				 * mail, quotes and signatures cut
-				 * (reply_text 3h); body_text when that
-				 * leaves nothing */
+				 * (reply_text 3h); body_text itself (the
+				 * same pointer) when that is the whole body
+				 * or leaves nothing */
 
     crm_attachment *attachments;
     size_t n_attachments;

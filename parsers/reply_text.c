@@ -379,7 +379,9 @@ static char *valid_dup(const char *s, size_t n)
     return crm_utf8_valid(s, n) ? g_strndup(s, n) : g_utf8_make_valid(s, (gssize)n);
 }
 
-static char *reply_cut(const char *text, size_t len, bool whole_when_empty)
+/* whole_when_empty: crm_reply_text(); else crm_reply_cut(), which
+ * says in *nothing_cut why it returns NULL. */
+static char *reply_cut(const char *text, size_t len, bool whole_when_empty, bool *nothing_cut)
 {
     GArray *arr;
     char *norms = NULL;
@@ -389,6 +391,7 @@ static char *reply_cut(const char *text, size_t len, bool whole_when_empty)
     bool quoting = false;
     GString *out;
 
+    *nothing_cut = false;
     if (text == NULL || len == 0)
         return whole_when_empty ? g_strdup("") : NULL;
     arr = split_lines(text, len, &norms);
@@ -473,9 +476,8 @@ static char *reply_cut(const char *text, size_t len, bool whole_when_empty)
         for (size_t i = end; i < n && removed == 0; i++)
             if (!is_blank(&lines[i]))
                 removed++;
-        /* nothing cut: the text as it came (out stays NULL), so that the
-         * store can tell the embedding text is the content and keep it
-         * once */
+        /* nothing cut: out stays NULL, and the caller gets the text as
+         * it came or, from crm_reply_cut(), word that it is the answer */
         out = removed == 0 ? NULL : g_string_sized_new(len + 1);
         for (size_t i = 0; i < end && out != NULL; i++) {
             line *l = &lines[i];
@@ -497,8 +499,10 @@ static char *reply_cut(const char *text, size_t len, bool whole_when_empty)
     g_array_free(arr, TRUE);
     g_free(norms);
 
-    if (out == NULL)
-        return valid_dup(text, len);
+    if (out == NULL) {
+        *nothing_cut = true;
+        return whole_when_empty ? valid_dup(text, len) : NULL;
+    }
     if (out->len == 0) {
         /* a reply with nothing new */
         g_string_free(out, TRUE);
@@ -515,10 +519,12 @@ static char *reply_cut(const char *text, size_t len, bool whole_when_empty)
 
 char *crm_reply_text(const char *text, size_t len)
 {
-    return reply_cut(text, len, true);
+    bool nothing_cut;
+
+    return reply_cut(text, len, true, &nothing_cut);
 }
 
-char *crm_reply_cut(const char *text, size_t len)
+char *crm_reply_cut(const char *text, size_t len, bool *nothing_cut)
 {
-    return reply_cut(text, len, false);
+    return reply_cut(text, len, false, nothing_cut);
 }

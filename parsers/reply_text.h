@@ -30,9 +30,11 @@
  *	new text), the whole input is returned too, so there is always
  *	something to embed.
  *
- *	crm_reply_cut() is the same but returns NULL instead of the whole
- *	input when nothing new is left (and for an empty input): for a
- *	caller that has a better whole text to fall back on.
+ *	crm_reply_cut() is the same for a caller that has the whole text
+ *	already: it returns NULL, and copies nothing, when nothing is cut
+ *	(*nothing_cut true: the input is the answer, so the caller needs no
+ *	copy or compare to learn it) or when nothing new is left or the
+ *	input is empty (*nothing_cut false: fall back on a better whole).
  *
  *	Pure and linear in the input: each line is looked at with a bounded
  *	look-ahead. Any bytes are accepted; the result is valid UTF-8.
@@ -44,9 +46,10 @@
 #ifndef CRM_REPLY_TEXT_H
 #define CRM_REPLY_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 char *crm_reply_text(const char *text, size_t len);
-char *crm_reply_cut(const char *text, size_t len);
+char *crm_reply_cut(const char *text, size_t len, bool *nothing_cut);
 
 #endif

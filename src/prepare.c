@@ -329,7 +329,7 @@ int crm_prepare_rows(const crm_workspace *ws, const char *storage_dir, const cha
      * mail quotes nothing: its content is the text, queued as itself
      * however long (the worker cuts it to the model's context and says
      * so), so that the store keeps no second copy. */
-    if (eff->body_new_text != NULL && strcmp(eff->body_new_text, eff->body_text) != 0)
+    if (eff->body_new_text != eff->body_text)
         out->embed_text = cut_to(subject_and(eff, eff->body_new_text), CRM_MAX_EMBED_TEXT);
     out->metadata = metadata_json(source, eff, msg, &m, ref, date_source, &fw);
     out->parties = crm_prepare_parties_json(&m, m.user_id);
