@@ -1002,9 +1002,11 @@ crm_parse_status crm_message_parse(const char *raw, size_t len, const crm_parse_
 
     m = g_new0(crm_message, 1);
     m->header_count = (unsigned)g_mime_header_list_get_count(g_mime_object_get_header_list(top));
-    crm_raw_sha256_hex(raw, len, m->raw_sha256_hex);
-
     m->message_id = clean_trimmed(g_mime_message_get_message_id(msg));
+    /* the raw bytes identify a mail only when it names itself nothing;
+     * hashing every mail cost a tenth of parsing */
+    if (m->message_id == NULL || *m->message_id == '\0')
+        crm_raw_sha256_hex(raw, len, m->raw_sha256_hex);
     m->in_reply_to = decode_id(header(top, "In-Reply-To"));
     read_references(m, top);
     m->subject = clean_str(g_mime_message_get_subject(msg));

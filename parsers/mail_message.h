@@ -129,7 +129,8 @@ typedef struct crm_message {
     crm_bounce_recipient *bounces;
     size_t n_bounces;
 
-    char raw_sha256_hex[65];	/* SHA-256 of the raw bytes, CRLF folded to LF */
+    char raw_sha256_hex[65];	/* without a Message-ID: SHA-256 of the raw
+				 * bytes, CRLF folded to LF; else "" */
     unsigned header_count;	/* top-level header fields */
     unsigned part_count;
     unsigned mime_depth;

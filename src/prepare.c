@@ -187,7 +187,8 @@ static char *metadata_json(const char *source, const crm_message *msg, const crm
     member_string(o, "date_source", date_source);
     member_string(o, "source", source);
     member_string(o, "source_ref", ref);
-    member_string(o, "raw_sha256", msg->raw_sha256_hex);
+    if (msg->raw_sha256_hex[0] != '\0')
+        member_string(o, "raw_sha256", msg->raw_sha256_hex);
     if (msg->list_id != NULL)
         member_string(o, "list_id", msg->list_id);
     if (msg->body_from_html)
