@@ -163,8 +163,10 @@ int cmd_ingest(crm_config *cfg, int argc, char **argv)
     popts.cal_limits.window_end = cal_to;
     p = crm_pipeline_new(st, ws, &popts, on_outcome, &n);
     spare = open_spare_store(cfg);
-    if (spare != NULL)
+    if (spare != NULL) {
+        crm_store_leave_statistics(spare);
         crm_pipeline_add_store(p, spare);
+    }
     for (int i = optind; i < argc && rc == 0; i++)
         rc = crm_ingest_path(p, argv[i], err, sizeof err);
     if (rc == 0)

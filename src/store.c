@@ -951,6 +951,11 @@ static int segment_retrying(crm_store *st, const char *workspace_id, bool create
     return rc;
 }
 
+void crm_store_leave_statistics(crm_store *st)
+{
+    st->analyze_left = 0;
+}
+
 static void refresh_stats(crm_store *st)
 {
     /* best effort: a configured database may not let us ANALYZE */

@@ -111,6 +111,12 @@ typedef struct crm_store_item {
 int crm_store_interactions(crm_store *st, const char *workspace_id, bool create_accounts,
                            crm_store_item *items, size_t n, char *err, size_t errlen);
 
+/* While the tables are small, a store refreshes their statistics after
+ * its first commits (store.c says why). Of two connections writing the
+ * same import one is enough: an ANALYZE from either re-plans both, and
+ * two at once only wait for each other. */
+void crm_store_leave_statistics(crm_store *st);
+
 /* How many batches crmgate_store_batch() refused as a whole since the
  * store was opened (their items were then stored one by one, so only a
  * bad one is lost), and the last reason. A refusal the items alone do
