@@ -238,6 +238,11 @@ static char *to_utf8(const char *bytes, size_t len, const char *charset)
 
 /* ---- raw hash -------------------------------------------------------- */
 
+bool crm_message_has_id(const crm_message *m)
+{
+    return m->message_id != NULL && *m->message_id != '\0';
+}
+
 void crm_raw_sha256_hex(const char *raw, size_t len, char out[65])
 {
     crm_sha256 *ck = crm_sha256_begin();
@@ -1003,9 +1008,8 @@ crm_parse_status crm_message_parse(const char *raw, size_t len, const crm_parse_
     m = g_new0(crm_message, 1);
     m->header_count = (unsigned)g_mime_header_list_get_count(g_mime_object_get_header_list(top));
     m->message_id = clean_trimmed(g_mime_message_get_message_id(msg));
-    /* the raw bytes identify a mail only when it names itself nothing;
-     * hashing every mail cost a tenth of parsing */
-    if (m->message_id == NULL || *m->message_id == '\0')
+    /* hashing every mail cost a tenth of parsing */
+    if (!crm_message_has_id(m))
         crm_raw_sha256_hex(raw, len, m->raw_sha256_hex);
     m->in_reply_to = decode_id(header(top, "In-Reply-To"));
     read_references(m, top);

@@ -129,8 +129,8 @@ typedef struct crm_message {
     crm_bounce_recipient *bounces;
     size_t n_bounces;
 
-    char raw_sha256_hex[65];	/* without a Message-ID: SHA-256 of the raw
-				 * bytes, CRLF folded to LF; else "" */
+    char raw_sha256_hex[65];	/* !crm_message_has_id(): SHA-256 of the
+				 * raw bytes, CRLF folded to LF; else "" */
     unsigned header_count;	/* top-level header fields */
     unsigned part_count;
     unsigned mime_depth;
@@ -149,6 +149,11 @@ crm_parse_status crm_message_parse(const char *raw, size_t len,
 void crm_message_free(crm_message *msg);
 
 const char *crm_parse_status_str(crm_parse_status st);
+
+/* Whether the mail names itself (a Message-ID that is not empty). A
+ * mail that does not is known by its bytes: only then is
+ * raw_sha256_hex filled. */
+bool crm_message_has_id(const crm_message *m);
 
 /* True when the bytes start like an RFC 5322 header block (a field name
  * followed by ':' on the first line, or a "Return-Path"/"Received" line);

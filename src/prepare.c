@@ -322,7 +322,7 @@ int crm_prepare_rows(const crm_workspace *ws, const char *storage_dir, const cha
     if (fwd != NULL && strcmp(fwd->format, "attached") == 0 && eff->message_id != NULL)
         out->dedup_key = g_strconcat("mid:", eff->message_id, NULL);
     else
-        out->dedup_key = msg->message_id != NULL && *msg->message_id
+        out->dedup_key = crm_message_has_id(msg)
                        ? g_strconcat("mid:", msg->message_id, NULL)
                        : g_strconcat("sha256:", msg->raw_sha256_hex, NULL);
     out->content = subject_and(eff, eff->body_text);
