@@ -929,11 +929,17 @@ static void set_new_text(crm_message *m, const char *html_new)
     char *t = crm_reply_cut(src, strlen(src), &nothing_cut);
     const char *p;
 
-    if (t == NULL && nothing_cut && html_new != NULL)
-        t = g_strdup(html_new);	/* the rendering, which may differ */
+    /* A cut of the body text lacks some of its lines, so it is never the
+     * body again; only the HTML rendering, cut or not, may be. */
+    if (t == NULL && nothing_cut && html_new != NULL && strcmp(html_new, m->body_text) != 0) {
+        t = g_strdup(html_new);
+    } else if (t != NULL && html_new != NULL && strcmp(t, m->body_text) == 0) {
+        g_free(t);
+        t = NULL;
+    }
     for (p = t; p != NULL && *p != '\0' && g_ascii_isspace(*p); p++)
         ;
-    if (p == NULL || *p == '\0' || strcmp(t, m->body_text) == 0) {
+    if (p == NULL || *p == '\0') {
         g_free(t);
         t = m->body_text;
     }
