@@ -217,11 +217,19 @@ static int month_of(int64_t t)
     return (tm.tm_year + 1900) * 12 + tm.tm_mon;
 }
 
+/* What a connection needs to serve the store, on opening and after a
+ * reset: the plan mode (best effort) and the statements. */
+static int set_up_session(PGconn *conn, char *err, size_t errlen)
+{
+    PQclear(PQexec(conn, plan_mode_sql));
+    return crm_db_prepare(conn, statements, G_N_ELEMENTS(statements), err, errlen);
+}
+
 crm_store *crm_store_open(PGconn *conn, char *err, size_t errlen)
 {
     crm_store *st;
 
-    if (crm_db_prepare(conn, statements, G_N_ELEMENTS(statements), err, errlen) < 0) {
+    if (set_up_session(conn, err, errlen) < 0) {
         PQfinish(conn);
         return NULL;
     }
@@ -229,10 +237,7 @@ crm_store *crm_store_open(PGconn *conn, char *err, size_t errlen)
     st->conn = conn;
     st->months = g_hash_table_new(g_direct_hash, g_direct_equal);
     {
-        PGresult *r = PQexec(conn, plan_mode_sql);	/* best effort */
-
-        PQclear(r);
-        r = PQexec(conn, small_tables_sql);
+        PGresult *r = PQexec(conn, small_tables_sql);
         if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
             strcmp(PQgetvalue(r, 0, 0), "t") == 0)
             st->analyze_left = STATS_REFRESHES;
@@ -920,9 +925,7 @@ static int pipeline_segment(crm_store *st, const char *workspace_id, bool create
         if (PQstatus(st->conn) == CONNECTION_OK) {
             char ignored[256];	/* a failure shows at the next call */
             PQclear(PQexec(st->conn, "SET TIME ZONE 'UTC'"));
-            PQclear(PQexec(st->conn, plan_mode_sql));
-            (void)crm_db_prepare(st->conn, statements, G_N_ELEMENTS(statements),
-                                 ignored, sizeof ignored);
+            (void)set_up_session(st->conn, ignored, sizeof ignored);
         }
         return -1;
     }
