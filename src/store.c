@@ -63,8 +63,8 @@ static const crm_db_statement statements[] = {
     { "tenant_scope",
       "SELECT set_config('role', 'crmgate_tenant', true),"
       " set_config('crmgate.workspace_id', $1, true)" },
-    { "ensure_partition",
-      "SELECT crmgate_ensure_month_partition($1::timestamptz)" },
+    { "ensure_partitions",
+      "SELECT crmgate_ensure_month_partitions($1::timestamptz[])" },
     { "store_interaction",
       "SELECT crmgate_store_interaction($1::uuid, $2, $3, $4::interaction_type,"
       " $5::timestamptz, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10::boolean, $11)" },
@@ -208,7 +208,7 @@ void crm_store_format_time(int64_t t, char out[32])
     strftime(out, 32, "%Y-%m-%d %H:%M:%S+00", &tm);
 }
 
-static int month_of(int64_t t)
+int crm_store_month(int64_t t)
 {
     time_t tt = (time_t)t;
     struct tm tm;
@@ -662,22 +662,56 @@ int crm_store_workspace_list(crm_store *st, GPtrArray **out, char *err, size_t e
 
 /* ---- interactions ---------------------------------------------------- */
 
-static int ensure_partition(crm_store *st, int64_t at, char *err, size_t errlen)
+int crm_store_ensure_months(crm_store *st, const int64_t *at, size_t n, char *err, size_t errlen)
 {
-    int month = month_of(at);
-    char ts[32];
-    const char *p[1] = { ts };
-    PGresult *r;
+    GArray *months = g_array_new(FALSE, FALSE, sizeof(int));
+    GPtrArray *stamps = g_ptr_array_new_with_free_func(g_free);
+    int rc = 0;
 
-    if (g_hash_table_contains(st->months, GINT_TO_POINTER(month)))
-        return 0;
-    crm_store_format_time(at, ts);
-    r = run(st, "ensure_partition", 1, p);
-    if (!tuples_ok(r))
-        return result_error(st, r, "creating the month's partition", err, errlen);
-    PQclear(r);
-    g_hash_table_add(st->months, GINT_TO_POINTER(month));
-    return 0;
+    for (size_t i = 0; i < n; i++) {
+        int month = crm_store_month(at[i]);
+        bool listed = g_hash_table_contains(st->months, GINT_TO_POINTER(month));
+        char *ts;
+
+        for (guint k = 0; k < months->len && !listed; k++)
+            listed = g_array_index(months, int, k) == month;
+        if (listed)
+            continue;
+        ts = g_malloc(32);
+        crm_store_format_time(at[i], ts);
+        g_array_append_val(months, month);
+        g_ptr_array_add(stamps, ts);
+    }
+    if (stamps->len > 0) {
+        char *list = crm_pg_text_array_literal((const char *const *)stamps->pdata, stamps->len);
+        const char *p[1] = { list };
+        PGresult *r = run(st, "ensure_partitions", 1, p);
+
+        g_free(list);
+        if (!tuples_ok(r)) {
+            rc = result_error(st, r, "creating the months' partitions", err, errlen);
+        } else {
+            PQclear(r);
+            for (guint k = 0; k < months->len; k++)
+                g_hash_table_add(st->months, GINT_TO_POINTER(g_array_index(months, int, k)));
+        }
+    }
+    g_ptr_array_free(stamps, TRUE);
+    g_array_free(months, TRUE);
+    return rc;
+}
+
+static int ensure_partitions(crm_store *st, const crm_store_item *items, size_t n,
+                             char *err, size_t errlen)
+{
+    int64_t *at = g_new(int64_t, n > 0 ? n : 1);
+    int rc;
+
+    for (size_t i = 0; i < n; i++)
+        at[i] = items[i].interacted_at;
+    rc = crm_store_ensure_months(st, at, n, err, errlen);
+    g_free(at);
+    return rc;
 }
 
 #define CONFLICT_RETRIES	8
@@ -989,9 +1023,9 @@ int crm_store_interactions_at(crm_store *st, const char *workspace_id, bool crea
         items[i].outcome = CRM_STORE_PENDING;
         items[i].error[0] = '\0';
         items[i].interaction_id[0] = '\0';
-        if (ensure_partition(st, items[i].interacted_at, err, errlen) < 0)
-            return -1;
     }
+    if (ensure_partitions(st, items, n, err, errlen) < 0)
+        return -1;
     if (n == 0 && cursor == NULL)
         return 0;
     rc = segment_retrying(st, workspace_id, create_accounts, items, n, cursor, as_set, &bad,
@@ -1019,7 +1053,7 @@ int crm_store_interactions_at(crm_store *st, const char *workspace_id, bool crea
             /* A partition dropped behind our back: forget the cache, retry once. */
             if (strstr(keep, "no partition") != NULL) {
                 g_hash_table_remove_all(st->months);
-                if (ensure_partition(st, items[i].interacted_at, err, errlen) == 0 &&
+                if (ensure_partitions(st, &items[i], 1, err, errlen) == 0 &&
                     segment_retrying(st, workspace_id, create_accounts, &items[i], 1, NULL,
                                      false, &b, err, errlen) == 0)
                     continue;

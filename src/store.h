@@ -134,6 +134,15 @@ typedef struct crm_source_cursor {
     const char *failures_json;	/* NULL: none */
 } crm_source_cursor;
 
+/* The month a time (unix seconds) falls in, as a number: its partition. */
+int crm_store_month(int64_t t);
+
+/* The monthly partitions of interactions for the times at[0..n) (unix
+ * seconds), those not yet known to exist made in one transaction. The
+ * store calls it before every batch; a caller that knows the months
+ * early may call it ahead, on a connection that is idle. */
+int crm_store_ensure_months(crm_store *st, const int64_t *at, size_t n, char *err, size_t errlen);
+
 /* As crm_store_interactions(), and the cursor advances in the same
  * transaction. n may be 0. When an item makes the batch fail and the
  * items are replayed one by one, the cursor follows them in a last
