@@ -45,6 +45,17 @@ typedef struct batch {
  * the order the messages came. */
 #define MAX_IN_FLIGHT 2
 
+/* The partitions of months the queue names, made ahead on the second
+ * connection while no batch uses it. An import's first batch names most
+ * of its months (a Maildir is in no date order); made by the batch, they
+ * would wait until it is full, and the first commit with them. */
+typedef struct month_maker {
+    crm_store *store;
+    GThread *thread;
+    GArray *at;			/* int64_t: a time in each month */
+    gint done;
+} month_maker;
+
 struct crm_pipeline {
     crm_store *store;
     crm_store *spare;		/* NULL, or the second connection */
@@ -55,6 +66,9 @@ struct crm_pipeline {
     GArray *queue;		/* queued, being filled */
     batch *in_flight[MAX_IN_FLIGHT];	/* oldest first */
     unsigned n_in_flight;
+    GHashTable *months_seen;	/* month numbers the queue has named */
+    GArray *months_waiting;	/* int64_t: new ones no maker has taken */
+    month_maker *maker;		/* NULL, or making months on the spare */
 };
 
 static GArray *new_queue(void)
@@ -87,6 +101,8 @@ crm_pipeline *crm_pipeline_new(crm_store *st, const crm_workspace *ws,
     p->report = fn;
     p->ctx = ctx;
     p->queue = new_queue();
+    p->months_seen = g_hash_table_new(g_direct_hash, g_direct_equal);
+    p->months_waiting = g_array_new(FALSE, FALSE, sizeof(int64_t));
     return p;
 }
 
@@ -102,6 +118,8 @@ void crm_pipeline_free(crm_pipeline *p)
     if (p == NULL)
         return;
     finish_in_flight(p);
+    g_hash_table_destroy(p->months_seen);
+    g_array_free(p->months_waiting, TRUE);
     for (guint i = 0; i < p->queue->len; i++)
         queued_clear(&g_array_index(p->queue, queued, i));
     g_array_free(p->queue, TRUE);
@@ -111,6 +129,53 @@ void crm_pipeline_free(crm_pipeline *p)
 void crm_pipeline_report_failure(crm_pipeline *p, const char *ref, const char *reason)
 {
     p->report(p->ctx, ref, CRM_OUTCOME_FAILED, reason);
+}
+
+static gpointer make_months(gpointer data)
+{
+    month_maker *m = data;
+    char err[256];
+
+    /* best effort: a batch on this connection makes what is missing and
+     * reports why it could not */
+    (void)crm_store_ensure_months(m->store, (const int64_t *)(void *)m->at->data, m->at->len,
+                                  err, sizeof err);
+    g_atomic_int_set(&m->done, 1);
+    return NULL;
+}
+
+static void join_maker(crm_pipeline *p)
+{
+    if (p->maker == NULL)
+        return;
+    g_thread_join(p->maker->thread);
+    g_array_free(p->maker->at, TRUE);
+    g_free(p->maker);
+    p->maker = NULL;
+}
+
+/* A row for time at was queued. */
+static void note_month(crm_pipeline *p, int64_t at)
+{
+    int month = crm_store_month(at);
+
+    if (p->spare == NULL || g_hash_table_contains(p->months_seen, GINT_TO_POINTER(month)))
+        return;
+    g_hash_table_add(p->months_seen, GINT_TO_POINTER(month));
+    g_array_append_val(p->months_waiting, at);
+    if (p->maker != NULL) {
+        if (!g_atomic_int_get(&p->maker->done))
+            return;		/* the next row's turn */
+        join_maker(p);
+    }
+    for (unsigned i = 0; i < p->n_in_flight; i++)
+        if (p->in_flight[i]->store == p->spare)
+            return;		/* the batches make their own */
+    p->maker = g_new0(month_maker, 1);
+    p->maker->store = p->spare;
+    p->maker->at = p->months_waiting;
+    p->months_waiting = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    p->maker->thread = g_thread_new("crmgate-months", make_months, p->maker);
 }
 
 /* Mark bounced addresses; their contacts may sit in the queue, so the
@@ -169,6 +234,7 @@ static int queue_calendar(crm_pipeline *p, const crm_calendar *cal, const char *
             continue;
         }
         g_array_append_val(p->queue, q);
+        note_month(p, q.rows.interacted_at);
         (*n)++;
         if (p->queue->len >= p->opts.batch_size && send_batch(p, err, errlen) < 0)
             return -1;
@@ -267,6 +333,7 @@ int crm_pipeline_submit(crm_pipeline *p, const char *raw, size_t len, const char
     mail_at = q.rows.interacted_at;
     q.ref = g_strdup(ref);
     g_array_append_val(p->queue, q);
+    note_month(p, mail_at);
     if (p->queue->len >= p->opts.batch_size && send_batch(p, err, errlen) < 0) {
         crm_message_free(msg);
         return -1;
@@ -382,6 +449,7 @@ static int collect_all(crm_pipeline *p, char *err, size_t errlen)
     while (p->n_in_flight > 0)
         if (collect(p, rc < 0 ? NULL : err, errlen) < 0)
             rc = -1;
+    join_maker(p);
     return rc;
 }
 
@@ -433,6 +501,8 @@ static int send_batch_at(crm_pipeline *p, const crm_source_cursor *cursor,
     b = g_new0(batch, 1);
     b->plain = plain;
     b->store = p->n_in_flight > 0 && p->in_flight[0]->store == p->store ? p->spare : p->store;
+    if (p->maker != NULL && p->maker->store == b->store)
+        join_maker(p);
     if (sync_rc < 0) {
         b->sync_failed = true;
         g_strlcpy(b->err, sync_err, sizeof b->err);
