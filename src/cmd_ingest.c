@@ -78,14 +78,17 @@ static bool parse_day(const char *s, int64_t *out)
 /* A second connection lets two batches commit at once (pipeline.h); it
  * is a speed-up, so the import goes on without it when the server
  * will not give one. */
-static crm_store *open_spare_store(const crm_config *cfg)
+static crm_store *open_spare_store(void *ctx)
 {
+    const crm_config *cfg = ctx;
     char err[1024];
     PGconn *conn = crm_db_connect(cfg, 0, err, sizeof err);
     crm_store *st = conn != NULL ? crm_store_open(conn, err, sizeof err) : NULL;
 
     if (st == NULL)
         crm_log(CRM_LOG_INFO, "ingest: storing over one connection: %s", err);
+    else
+        crm_store_leave_statistics(st);
     return st;
 }
 
@@ -162,15 +165,12 @@ int cmd_ingest(crm_config *cfg, int argc, char **argv)
     popts.cal_limits.window_start = cal_from;
     popts.cal_limits.window_end = cal_to;
     p = crm_pipeline_new(st, ws, &popts, on_outcome, &n);
-    spare = open_spare_store(cfg);
-    if (spare != NULL) {
-        crm_store_leave_statistics(spare);
-        crm_pipeline_add_store(p, spare);
-    }
+    crm_pipeline_add_store(p, open_spare_store, cfg);
     for (int i = optind; i < argc && rc == 0; i++)
         rc = crm_ingest_path(p, argv[i], err, sizeof err);
     if (rc == 0)
         rc = crm_pipeline_flush(p, err, sizeof err);
+    spare = crm_pipeline_spare(p);
     if (rc < 0)
         crm_die_msg("ingest: stopped: %s", err);
     {

@@ -59,6 +59,10 @@ typedef struct month_maker {
 struct crm_pipeline {
     crm_store *store;
     crm_store *spare;		/* NULL, or the second connection */
+    GThread *spare_opener;	/* NULL, or opening it */
+    gint spare_open;		/* the opener has returned */
+    crm_store_opener open_spare;
+    void *open_spare_ctx;
     const crm_workspace *ws;
     crm_pipeline_opts opts;
     crm_outcome_fn report;
@@ -106,18 +110,47 @@ crm_pipeline *crm_pipeline_new(crm_store *st, const crm_workspace *ws,
     return p;
 }
 
-void crm_pipeline_add_store(crm_pipeline *p, crm_store *st)
+static gpointer open_spare(gpointer data)
 {
-    finish_in_flight(p);
-    p->spare = st;
+    crm_pipeline *p = data;
+    crm_store *st = p->open_spare(p->open_spare_ctx);
+
+    g_atomic_int_set(&p->spare_open, 1);
+    return st;
 }
 
+/* Take the second connection up once it is open; with wait, wait for it. */
+static void take_spare(crm_pipeline *p, bool wait)
+{
+    if (p->spare_opener == NULL || (!wait && !g_atomic_int_get(&p->spare_open)))
+        return;
+    p->spare = g_thread_join(p->spare_opener);
+    p->spare_opener = NULL;
+}
+
+void crm_pipeline_add_store(crm_pipeline *p, crm_store_opener open, void *ctx)
+{
+    finish_in_flight(p);
+    take_spare(p, true);
+    p->open_spare = open;
+    p->open_spare_ctx = ctx;
+    g_atomic_int_set(&p->spare_open, 0);
+    p->spare_opener = g_thread_new("crmgate-connect", open_spare, p);
+}
+
+crm_store *crm_pipeline_spare(crm_pipeline *p)
+{
+    finish_in_flight(p);
+    take_spare(p, true);
+    return p->spare;
+}
 
 void crm_pipeline_free(crm_pipeline *p)
 {
     if (p == NULL)
         return;
     finish_in_flight(p);
+    take_spare(p, true);
     g_hash_table_destroy(p->months_seen);
     g_array_free(p->months_waiting, TRUE);
     for (guint i = 0; i < p->queue->len; i++)
@@ -159,10 +192,13 @@ static void note_month(crm_pipeline *p, int64_t at)
 {
     int month = crm_store_month(at);
 
-    if (p->spare == NULL || g_hash_table_contains(p->months_seen, GINT_TO_POINTER(month)))
+    if (g_hash_table_contains(p->months_seen, GINT_TO_POINTER(month)))
         return;
     g_hash_table_add(p->months_seen, GINT_TO_POINTER(month));
     g_array_append_val(p->months_waiting, at);
+    take_spare(p, false);
+    if (p->spare == NULL)
+        return;		/* none (yet): the batches make their own */
     if (p->maker != NULL) {
         if (!g_atomic_int_get(&p->maker->done))
             return;		/* the next row's turn */
@@ -484,6 +520,7 @@ static int send_batch_at(crm_pipeline *p, const crm_source_cursor *cursor,
     /* The attachment files must be durable before the rows pointing at
      * them commit. Synced here, while the batch before is still being
      * stored, the wait costs the database nothing. */
+    take_spare(p, true);
     for (guint i = 0; i < p->queue->len && !has_documents; i++)
         has_documents = g_array_index(p->queue, queued, i).rows.has_documents;
     if (has_documents)

@@ -69,8 +69,15 @@ crm_pipeline *crm_pipeline_new(crm_store *st, const crm_workspace *ws,
  * rows are those of one connection, except for what depends on which of
  * two neighbouring batches commits first: the earliest mail linked to a
  * contact that a later one created, or the name a contact is given
- * first. For bulk imports (crmgate ingest). */
-void crm_pipeline_add_store(crm_pipeline *p, crm_store *st);
+ * first. For bulk imports (crmgate ingest).
+ *
+ * open(ctx) makes it on a thread of its own, so that parsing starts at
+ * once; it may return NULL (then one connection does). The pipeline
+ * takes it up when open. crm_pipeline_spare() waits for it and gives it
+ * (or NULL) to the caller, who closes it after crm_pipeline_free(). */
+typedef crm_store *(*crm_store_opener)(void *ctx);
+void crm_pipeline_add_store(crm_pipeline *p, crm_store_opener open, void *ctx);
+crm_store *crm_pipeline_spare(crm_pipeline *p);
 
 /* receive_time: when the message reached us (unix seconds); the date of
  * last resort for mail without a sane Date or Received header. */
