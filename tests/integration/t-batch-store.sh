@@ -148,4 +148,18 @@ is "$(main_party S m04@t)" "bob@acme.example|acme.example|rep@ours.example" "sen
 is "$(contact S bob@acme.example)" "Bob|Builder|acme.example" "sent: bob created where rep wrote to him"
 is "$(contact S carol@gmail.com)" "" "sent: carol only wrote in: no contact"
 is "$(contact S pat@oldco.example)" "Pat|Smith|oldco.example" "sent: the existing pat is linked and filled"
+# A server that gives only one connection: the second, opened while the
+# first batch is parsed, is refused, and the import goes on over one.
+sql "CREATE ROLE crmgate_one LOGIN CONNECTION LIMIT 1 IN ROLE $(sql "SELECT current_user")" >/dev/null
+mkdir -p "$WORK/one"
+for i in 1 2 3 4 5; do
+    mail "$WORK/one/$i.eml" "buyer$i@oneconn.example" "rep@ours.example" "One connection $i" \
+         "Mon, 0$i Mar 2021 10:00:00 +0000" "<one-$i@t>"
+done
+one_url=$(printf '%s' "$("$CRMGATE" db url)" | sed 's/user=[^ ]*/user=crmgate_one/')
+INGEST_OUT=$(CRMGATE_DATABASE_URL="$one_url" "$CRMGATE" ingest --workspace DS "$WORK/one" 2>"$WORK/one.err")
+is "$(printf '%s\n' "$INGEST_OUT" | tail -n 1)" "ingested 5, duplicates 0, skipped 0, failed 0" \
+   "with the second connection refused, every mail is stored over one"
+like "$(cat "$WORK/one.err")" "storing over one connection: .*too many connections" "and the log says why"
+is "$(sql "SELECT count(*) FROM contacts WHERE email LIKE 'buyer%@oneconn.example'")" "5" "their senders are contacts"
 done_testing
