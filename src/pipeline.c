@@ -190,15 +190,18 @@ static void join_maker(crm_pipeline *p)
 /* A row for time at was queued. */
 static void note_month(crm_pipeline *p, int64_t at)
 {
-    int month = crm_store_month(at);
+    int month;
 
+    take_spare(p, false);
+    if (p->spare == NULL && p->spare_opener == NULL)
+        return;		/* one connection: each batch makes its own */
+    month = crm_store_month(at);
     if (g_hash_table_contains(p->months_seen, GINT_TO_POINTER(month)))
         return;
     g_hash_table_add(p->months_seen, GINT_TO_POINTER(month));
     g_array_append_val(p->months_waiting, at);
-    take_spare(p, false);
     if (p->spare == NULL)
-        return;		/* none (yet): the batches make their own */
+        return;		/* still opening: a later row starts the maker */
     if (p->maker != NULL) {
         if (!g_atomic_int_get(&p->maker->done))
             return;		/* the next row's turn */
@@ -517,10 +520,10 @@ static int send_batch_at(crm_pipeline *p, const crm_source_cursor *cursor,
     char sync_err[sizeof b->err];
     int sync_rc = 0;
 
+    take_spare(p, true);
     /* The attachment files must be durable before the rows pointing at
      * them commit. Synced here, while the batch before is still being
      * stored, the wait costs the database nothing. */
-    take_spare(p, true);
     for (guint i = 0; i < p->queue->len && !has_documents; i++)
         has_documents = g_array_index(p->queue, queued, i).rows.has_documents;
     if (has_documents)

@@ -73,8 +73,9 @@ crm_pipeline *crm_pipeline_new(crm_store *st, const crm_workspace *ws,
  *
  * open(ctx) makes it on a thread of its own, so that parsing starts at
  * once; it may return NULL (then one connection does). The pipeline
- * takes it up when open. crm_pipeline_spare() waits for it and gives it
- * (or NULL) to the caller, who closes it after crm_pipeline_free(). */
+ * takes it up when open. crm_pipeline_spare() waits for the batches in
+ * flight and for the opener, and gives the connection (or NULL) to the
+ * caller, who closes it after crm_pipeline_free(). */
 typedef crm_store *(*crm_store_opener)(void *ctx);
 void crm_pipeline_add_store(crm_pipeline *p, crm_store_opener open, void *ctx);
 crm_store *crm_pipeline_spare(crm_pipeline *p);
