@@ -319,7 +319,7 @@ int crm_prepare_rows(const crm_workspace *ws, const char *storage_dir, const cha
     }
     /* an attached original has its own Message-ID: the same mail seen
      * in a synced mailbox is then the same interaction */
-    if (fwd != NULL && strcmp(fwd->format, "attached") == 0 && eff->message_id != NULL)
+    if (fwd != NULL && strcmp(fwd->format, "attached") == 0 && crm_message_has_id(eff))
         out->dedup_key = g_strconcat("mid:", eff->message_id, NULL);
     else
         out->dedup_key = crm_message_has_id(msg)
