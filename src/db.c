@@ -23,11 +23,16 @@ char *crm_db_conninfo(const crm_config *cfg, char *err, size_t errlen)
     return ci;
 }
 
+void crm_db_set_session(PGconn *conn)
+{
+    /* Timestamps cross the wire as UTC text; names in UTC months. */
+    PQclear(PQexec(conn, "SET TIME ZONE 'UTC'; SET client_encoding = 'UTF8'"));
+}
+
 PGconn *crm_db_connect(const crm_config *cfg, int flags, char *err, size_t errlen)
 {
     char *ci = crm_db_conninfo(cfg, err, errlen);
     PGconn *conn;
-    PGresult *r;
     char sub[1024];
 
     if (ci == NULL)
@@ -40,9 +45,7 @@ PGconn *crm_db_connect(const crm_config *cfg, int flags, char *err, size_t errle
         PQfinish(conn);
         return NULL;
     }
-    /* Timestamps cross the wire as UTC text; names in UTC months. */
-    r = PQexec(conn, "SET TIME ZONE 'UTC'; SET client_encoding = 'UTF8'");
-    PQclear(r);
+    crm_db_set_session(conn);
 
     if (flags & CRM_DB_NO_SCHEMA_CHECK) {
         /* the caller (crmgate migrate) handles the schema itself */

@@ -25,6 +25,11 @@ enum {
 
 PGconn *crm_db_connect(const crm_config *cfg, int flags, char *err, size_t errlen);
 
+/* The session settings crmgate's SQL relies on (timestamps as UTC text,
+ * UTF-8 text); crm_db_connect() applies them, and so must whoever opens
+ * or resets a connection another way. */
+void crm_db_set_session(PGconn *conn);
+
 /* The conninfo crm_db_connect() would use (embedded: started first). */
 char *crm_db_conninfo(const crm_config *cfg, char *err, size_t errlen);
 

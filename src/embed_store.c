@@ -90,7 +90,7 @@ crm_embed_store *crm_embed_store_connect(const char *conninfo, char *err, size_t
         PQfinish(conn);
         return NULL;
     }
-    PQclear(PQexec(conn, "SET TIME ZONE 'UTC'; SET client_encoding = 'UTF8'"));
+    crm_db_set_session(conn);
     return crm_embed_store_open(conn, err, errlen);
 }
 

@@ -958,7 +958,7 @@ static int pipeline_segment(crm_store *st, const char *workspace_id, bool create
         PQreset(st->conn);
         if (PQstatus(st->conn) == CONNECTION_OK) {
             char ignored[256];	/* a failure shows at the next call */
-            PQclear(PQexec(st->conn, "SET TIME ZONE 'UTC'"));
+            crm_db_set_session(st->conn);
             (void)set_up_session(st->conn, ignored, sizeof ignored);
         }
         return -1;
