@@ -126,6 +126,10 @@ static void take_spare(crm_pipeline *p, bool wait)
         return;
     p->spare = g_thread_join(p->spare_opener);
     p->spare_opener = NULL;
+    if (p->spare != NULL) {
+        crm_store_commit_people_first(p->store, true);
+        crm_store_commit_people_first(p->spare, true);
+    }
 }
 
 void crm_pipeline_add_store(crm_pipeline *p, crm_store_opener open, void *ctx)
@@ -151,6 +155,7 @@ void crm_pipeline_free(crm_pipeline *p)
         return;
     finish_in_flight(p);
     take_spare(p, true);
+    crm_store_commit_people_first(p->store, false);
     g_hash_table_destroy(p->months_seen);
     g_array_free(p->months_waiting, TRUE);
     for (guint i = 0; i < p->queue->len; i++)

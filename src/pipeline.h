@@ -69,7 +69,10 @@ crm_pipeline *crm_pipeline_new(crm_store *st, const crm_workspace *ws,
  * rows are those of one connection, except for what depends on which of
  * two neighbouring batches commits first: the earliest mail linked to a
  * contact that a later one created, or the name a contact is given
- * first. For bulk imports (crmgate ingest).
+ * first. Each batch then commits its new contacts and accounts before
+ * the rest of it (crm_store_commit_people_first()), so that its
+ * neighbour does not wait for it; if the rest fails they stay. For bulk
+ * imports (crmgate ingest).
  *
  * open(ctx) makes it on a thread of its own, so that parsing starts at
  * once; it may return NULL (then one connection does). The pipeline

@@ -22,6 +22,7 @@ struct crm_store {
     GHashTable *months;		/* month numbers whose partition exists */
     int analyze_left;		/* ANALYZE runs still owed, see refresh_stats() */
     bool tenant_scope;		/* batches run as crmgate_tenant (sql/007) */
+    bool people_first;		/* see crm_store_commit_people_first() */
     unsigned set_refusals;	/* see crm_store_set_refusals() */
     char set_refusal[256];
 };
@@ -111,6 +112,10 @@ static const crm_db_statement statements[] = {
       "SELECT stored_item, stored_id FROM crmgate_store_batch($1::uuid, $2::boolean,"
       " $3::text[], $4::text[], $5::text[], $6::int8[], $7::text[], $8::text[], $9::text[],"
       " $10::text[], $11::text[])" },
+    { "store_batch_people_first",
+      "CALL crmgate_store_batch_people_first($1::uuid, $2::boolean,"
+      " $3::text[], $4::text[], $5::text[], $6::int8[], $7::text[], $8::text[], $9::text[],"
+      " $10::text[], $11::text[], NULL, NULL)" },
     { "store_revision",
       "SELECT crmgate_store_revision($1::uuid, $2, $3, $4::interaction_type,"
       " $5::timestamptz, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10::boolean, $11,"
@@ -742,10 +747,19 @@ static void send_item(crm_store *st, const char *workspace_id, bool create_accou
         PQsendQueryPrepared(st->conn, "store_interaction", 11, p, NULL, NULL, 0);
 }
 
-/* items[0..n) as one crmgate_store_batch() call, the arrays in binary.
- * False when they do not fit in a parameter (then send them one by one). */
+static void send_scope(crm_store *st, const char *workspace_id)
+{
+    const char *p[1] = { workspace_id };
+
+    PQsendQueryPrepared(st->conn, "tenant_scope", 1, p, NULL, NULL, 0);
+}
+
+/* items[0..n) as one crmgate_store_batch() call, the arrays in binary;
+ * with people_first, as one crmgate_store_batch_people_first() call
+ * (which scopes its transactions itself). False when they do not fit in
+ * a parameter (then send them one by one). */
 static bool send_batch(crm_store *st, const char *workspace_id, bool create_accounts,
-                       const crm_store_item *items, size_t n)
+                       const crm_store_item *items, size_t n, bool people_first)
 {
     enum { KEYS, SOURCES, TYPES, AT, CONTENTS, METADATA, PARTIES, DOCUMENTS, EMBED, N_ARRAYS };
     crm_pg_array *a[N_ARRAYS];
@@ -787,27 +801,49 @@ static bool send_batch(crm_store *st, const char *workspace_id, bool create_acco
             plen[2 + k] = lens[k];
             fmt[2 + k] = 1;
         }
-        PQsendQueryPrepared(st->conn, "store_batch", 2 + N_ARRAYS, p, plen, fmt, 0);
+        PQsendQueryPrepared(st->conn, people_first ? "store_batch_people_first" : "store_batch",
+                            2 + N_ARRAYS, p, plen, fmt, 0);
     }
     for (int k = 0; k < N_ARRAYS; k++)
         g_free(bytes[k]);
     return ok;
 }
 
+static void mark_stored(crm_store_item *items, size_t n, const char *item, const char *id)
+{
+    long i = strtol(item, NULL, 10);
+
+    if (i < 1 || (size_t)i > n)
+        return;
+    items[i - 1].outcome = CRM_STORE_STORED;
+    g_strlcpy(items[i - 1].interaction_id, id, sizeof items[i - 1].interaction_id);
+}
+
 /* The rows crmgate_store_batch() returned: the items stored, with ids;
- * the others were duplicates. */
-static void batch_outcomes(const PGresult *r, crm_store_item *items, size_t n)
+ * the others were duplicates. people_first: one row of two arrays,
+ * {item,...} and {id,...} (integers and uuids: no quoting), or NULLs. */
+static void batch_outcomes(const PGresult *r, crm_store_item *items, size_t n,
+                           bool people_first)
 {
     for (size_t i = 0; i < n; i++)
         items[i].outcome = CRM_STORE_DUPLICATE;
-    for (int row = 0; row < PQntuples(r); row++) {
-        long item = strtol(PQgetvalue(r, row, 0), NULL, 10);
-        if (item < 1 || (size_t)item > n)
-            continue;
-        items[item - 1].outcome = CRM_STORE_STORED;
-        g_strlcpy(items[item - 1].interaction_id, PQgetvalue(r, row, 1),
-                  sizeof items[item - 1].interaction_id);
+    if (people_first) {
+        char **item, **id;
+
+        if (PQntuples(r) != 1 || PQnfields(r) != 2 || PQgetisnull(r, 0, 0) ||
+            PQgetisnull(r, 0, 1))
+            return;
+        item = g_strsplit_set(PQgetvalue(r, 0, 0), "{,}", -1);
+        id = g_strsplit_set(PQgetvalue(r, 0, 1), "{,}", -1);
+        for (size_t k = 0; item[k] != NULL && id[k] != NULL; k++)
+            if (*item[k] != '\0')
+                mark_stored(items, n, item[k], id[k]);
+        g_strfreev(item);
+        g_strfreev(id);
+        return;
     }
+    for (int row = 0; row < PQntuples(r); row++)
+        mark_stored(items, n, PQgetvalue(r, row, 0), PQgetvalue(r, row, 1));
 }
 
 static void send_cursor(crm_store *st, const crm_source_cursor *c)
@@ -831,6 +867,12 @@ static int pipeline_segment(crm_store *st, const char *workspace_id, bool create
                             bool as_set, size_t *bad, char *err, size_t errlen)
 {
     bool failed = false, broken = false, conflict = false;
+    /* alone in its segment: a procedure that commits may not run in a
+     * transaction block, nor the implicit one of several statements. It
+     * scopes itself to the tenant, so only where the store can. */
+    bool people_first = st->people_first && st->tenant_scope && as_set && n > 1 &&
+                        cursor == NULL;
+    bool scoped = st->tenant_scope && !people_first;
     size_t n_queries;
     PGresult *r;
 
@@ -838,12 +880,16 @@ static int pipeline_segment(crm_store *st, const char *workspace_id, bool create
         return crm_err_set(err, errlen, "pipeline mode: %s", PQerrorMessage(st->conn));
     /* PostgreSQL's row-level security, not only our WHERE clauses, keeps
      * this transaction inside its workspace */
-    if (st->tenant_scope) {
-        const char *p[1] = { workspace_id };
-        PQsendQueryPrepared(st->conn, "tenant_scope", 1, p, NULL, NULL, 0);
+    if (scoped)
+        send_scope(st, workspace_id);
+    if (as_set && n > 0 &&
+        !send_batch(st, workspace_id, create_accounts, items, n, people_first)) {
+        /* nothing was sent: the items go one by one, scoped */
+        as_set = people_first = false;
+        scoped = st->tenant_scope;
+        if (scoped)
+            send_scope(st, workspace_id);
     }
-    if (as_set && n > 0 && !send_batch(st, workspace_id, create_accounts, items, n))
-        as_set = false;
     n_queries = (as_set ? 1 : n) + (cursor != NULL);
     for (size_t i = 0; i < n && !as_set; i++)
         send_item(st, workspace_id, create_accounts, &items[i]);
@@ -855,7 +901,7 @@ static int pipeline_segment(crm_store *st, const char *workspace_id, bool create
         broken = true;
     }
 
-    if (st->tenant_scope && !broken) {
+    if (scoped && !broken) {
         r = PQgetResult(st->conn);
         if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
             if (r != NULL && !crm_db_is_transient(st->conn, r)) {
@@ -888,7 +934,7 @@ static int pipeline_segment(crm_store *st, const char *workspace_id, bool create
             if (i == n) {
                 /* the cursor advanced */
             } else if (as_set) {
-                batch_outcomes(r, items, n);
+                batch_outcomes(r, items, n, people_first);
             } else if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
                 items[i].outcome = CRM_STORE_STORED;
                 g_strlcpy(items[i].interaction_id, PQgetvalue(r, 0, 0),
@@ -986,6 +1032,11 @@ static int segment_retrying(crm_store *st, const char *workspace_id, bool create
         return crm_err_set(err, errlen, "a concurrent writer kept conflicting "
                            "(deadlock) after %d attempts", CONFLICT_RETRIES);
     return rc;
+}
+
+void crm_store_commit_people_first(crm_store *st, bool on)
+{
+    st->people_first = on;
 }
 
 void crm_store_leave_statistics(crm_store *st)

@@ -117,6 +117,15 @@ int crm_store_interactions(crm_store *st, const char *workspace_id, bool create_
  * two at once only wait for each other. */
 void crm_store_leave_statistics(crm_store *st);
 
+/* With on, each batch stored as a set commits its new contacts and
+ * accounts in a transaction of its own, then the rest of it
+ * (sql/017_people_first.sql). For two connections storing neighbouring
+ * batches at once: otherwise a batch creating a contact that the other
+ * has just created waits for that whole batch to commit. If the rest
+ * then fails, the contacts and accounts stay. Only where the store runs
+ * its batches as the tenant (sql/007), which the procedure does itself. */
+void crm_store_commit_people_first(crm_store *st, bool on);
+
 /* How many batches crmgate_store_batch() refused as a whole since the
  * store was opened (their items were then stored one by one, so only a
  * bad one is lost), and the last reason. A refusal the items alone do

@@ -148,6 +148,36 @@ is "$(main_party S m04@t)" "bob@acme.example|acme.example|rep@ours.example" "sen
 is "$(contact S bob@acme.example)" "Bob|Builder|acme.example" "sent: bob created where rep wrote to him"
 is "$(contact S carol@gmail.com)" "" "sent: carol only wrote in: no contact"
 is "$(contact S pat@oldco.example)" "Pat|Smith|oldco.example" "sent: the existing pat is linked and filled"
+# Two at a time, each batch commits its new contacts before the rest of
+# it. A mail the database refuses in that rest (here a trigger refuses
+# its text) spoils only its batch's second transaction: its neighbours
+# are stored one by one, it fails with the reason, and the contacts the
+# first transaction made stay - once each.
+mkdir -p "$WORK/pf"
+for i in 1 2 3 4 5 6; do
+    subject="People first $i"
+    [ "$i" = 5 ] && subject="Poisoned $i"
+    mail "$WORK/pf/$i.eml" "Buyer $i <buyer$i@pfirst.example>" "rep@ours.example" "$subject" \
+         "Mon, 0$i Apr 2024 10:00:00 +0000" "<pf-$i@t>" "Cc: Dana <dana@pfirst.example>"
+done
+sql "CREATE FUNCTION t_poison() RETURNS trigger LANGUAGE plpgsql AS \$\$
+     BEGIN IF NEW.content LIKE '%Poisoned%' THEN RAISE EXCEPTION 'poisoned mail'; END IF;
+           RETURN NEW; END \$\$" >/dev/null
+sql "CREATE TRIGGER t_poison BEFORE INSERT ON interactions FOR EACH ROW EXECUTE FUNCTION t_poison()" >/dev/null
+"$CRMGATE" workspace add PF --domain ours.example >/dev/null
+"$CRMGATE" user add --workspace PF --email rep@ours.example >/dev/null
+line=$("$CRMGATE" --batch-size 3 ingest --workspace PF "$WORK/pf" 2>"$WORK/pf.err" | tail -n 1)
+sql "DROP TRIGGER t_poison ON interactions" >/dev/null
+is "$line" "ingested 5, duplicates 0, skipped 0, failed 1" "people first: the neighbours of a refused mail are stored"
+like "$(cat "$WORK/pf.err")" "5.eml.*poisoned mail" "and the refused one is named, with the reason"
+pf=$(ws_id PF)
+is "$(sql "SELECT count(*) FROM interactions WHERE workspace_id = '$pf' AND contact_id IS NOT NULL")" 5 \
+   "each stored mail is linked to its sender"
+is "$(sql "SELECT string_agg(email || ':' || coalesce(first_name, '-'), ' ' ORDER BY email)
+             FROM contacts WHERE workspace_id = '$pf'")" \
+   "buyer1@pfirst.example:Buyer buyer2@pfirst.example:Buyer buyer3@pfirst.example:Buyer buyer4@pfirst.example:Buyer buyer5@pfirst.example:Buyer buyer6@pfirst.example:Buyer dana@pfirst.example:Dana" \
+   "the refused mail's sender stays a contact, and no contact is doubled"
+
 # A server that gives only one connection: the second, opened while the
 # first batch is parsed, is refused, and the import goes on over one.
 sql "CREATE ROLE crmgate_one LOGIN CONNECTION LIMIT 1 IN ROLE $(sql "SELECT current_user")" >/dev/null
