@@ -372,6 +372,10 @@ BEGIN
    END IF;
    SELECT * INTO v_people
      FROM crmgate_batch_people(p_workspace_id, p_create_accounts, v_new, p_parties);
+   -- No wait for this commit's flush: nothing refers to these rows
+   -- until a later commit, whose flush takes this one along (the log is
+   -- written in order); lost in a crash before, they are made again.
+   PERFORM set_config('synchronous_commit', 'off', true);
    COMMIT;
 
    PERFORM crmgate_scope_batch(p_workspace_id);
