@@ -394,13 +394,22 @@ BEGIN
                                p_documents, p_embed, stored_items, stored_ids, v_people);
 END $$;
 
--- The settings crmgate_store_batch() carries, and the store's tenant
--- scope, for the transaction that calls it.
-CREATE FUNCTION crmgate_scope_batch(p_workspace_id uuid) RETURNS void
+-- The tenant scope of a transaction (007): it runs as crmgate_tenant,
+-- confined to the workspace. The store opens each of its transactions
+-- with it; the procedure above, whose transactions the store cannot
+-- open, opens each with crmgate_scope_batch().
+CREATE FUNCTION crmgate_tenant_scope(p_workspace_id uuid) RETURNS void
 LANGUAGE sql AS $$
    SELECT set_config('role', 'crmgate_tenant', true),
-          set_config('crmgate.workspace_id', p_workspace_id::text, true),
-          set_config('enable_nestloop', 'off', true),
+          set_config('crmgate.workspace_id', p_workspace_id::text, true);
+$$;
+
+-- The tenant scope and the settings crmgate_store_batch() carries, for
+-- the transaction that calls it.
+CREATE FUNCTION crmgate_scope_batch(p_workspace_id uuid) RETURNS void
+LANGUAGE sql AS $$
+   SELECT crmgate_tenant_scope(p_workspace_id);
+   SELECT set_config('enable_nestloop', 'off', true),
           set_config('jit', 'off', true),
           set_config('plan_cache_mode', 'force_generic_plan', true);
 $$;

@@ -62,8 +62,7 @@ static const char tenant_scope_sql[] =
 /* Every statement of crmgate, in one place. */
 static const crm_db_statement statements[] = {
     { "tenant_scope",
-      "SELECT set_config('role', 'crmgate_tenant', true),"
-      " set_config('crmgate.workspace_id', $1, true)" },
+      "SELECT crmgate_tenant_scope($1::uuid)" },
     { "ensure_partitions",
       "SELECT crmgate_ensure_month_partitions($1::timestamptz[])" },
     { "store_interaction",
