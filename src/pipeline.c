@@ -29,7 +29,7 @@ typedef struct batch {
     bool plain;			/* mail only, no cursor: may commit beside another */
     GArray *queue;		/* queued */
     crm_store_item *items;
-    bool sync_failed;		/* its attachment files are not durable: err says why */
+    bool has_documents;		/* its rows point at attachment files */
     crm_source_cursor *cursor;	/* NULL, or advanced with the batch */
     int rc;
     char err[1024];
@@ -416,6 +416,15 @@ int crm_pipeline_submit_calendar(crm_pipeline *p, const char *data, size_t len, 
     return rc;
 }
 
+/* The store's barrier: synced while the server works on the batch, the
+ * wait holds up neither it nor the parsing of the next batch. */
+static int sync_attachments(void *ctx, char *err, size_t errlen)
+{
+    const crm_pipeline *p = ctx;
+
+    return crm_blob_sync(p->opts.storage_dir, err, errlen);
+}
+
 static gpointer commit_batch(gpointer data)
 {
     batch *b = data;
@@ -425,17 +434,11 @@ static gpointer commit_batch(gpointer data)
     b->items = g_new0(crm_store_item, n);
     for (guint i = 0; i < n; i++)
         crm_prepared_item(&g_array_index(b->queue, queued, i).rows, p->opts.source, &b->items[i]);
-    if (b->sync_failed) {
-        /* files not durable: store nothing that points at them */
-        for (guint i = 0; i < n; i++) {
-            b->items[i].outcome = CRM_STORE_REJECTED;
-            g_strlcpy(b->items[i].error, b->err, sizeof b->items[i].error);
-        }
-        b->rc = 0;
-        return NULL;
-    }
+    /* The attachment files must be durable before the rows pointing at
+     * them commit; if they cannot be, nothing of the batch is stored. */
     b->rc = crm_store_interactions_at(b->store, p->ws->id, p->opts.create_accounts, b->items, n,
-                                      b->cursor, b->err, sizeof b->err);
+                                      b->cursor, b->has_documents ? sync_attachments : NULL, p,
+                                      b->err, sizeof b->err);
     return NULL;
 }
 
@@ -522,17 +525,10 @@ static int send_batch_at(crm_pipeline *p, const crm_source_cursor *cursor,
 {
     batch *b;
     bool has_documents = false, plain;
-    char sync_err[sizeof b->err];
-    int sync_rc = 0;
 
     take_spare(p, true);
-    /* The attachment files must be durable before the rows pointing at
-     * them commit. Synced here, while the batch before is still being
-     * stored, the wait costs the database nothing. */
     for (guint i = 0; i < p->queue->len && !has_documents; i++)
         has_documents = g_array_index(p->queue, queued, i).rows.has_documents;
-    if (has_documents)
-        sync_rc = crm_blob_sync(p->opts.storage_dir, sync_err, sizeof sync_err);
     plain = p->spare != NULL && cursor == NULL && is_plain(p->queue);
     if (!plain || (p->n_in_flight > 0 && !p->in_flight[p->n_in_flight - 1]->plain)) {
         if (collect_all(p, err, errlen) < 0)
@@ -548,10 +544,7 @@ static int send_batch_at(crm_pipeline *p, const crm_source_cursor *cursor,
     b->store = p->n_in_flight > 0 && p->in_flight[0]->store == p->store ? p->spare : p->store;
     if (p->maker != NULL && p->maker->store == b->store)
         join_maker(p);
-    if (sync_rc < 0) {
-        b->sync_failed = true;
-        g_strlcpy(b->err, sync_err, sizeof b->err);
-    }
+    b->has_documents = has_documents;
     if (cursor != NULL) {
         b->cursor = g_new0(crm_source_cursor, 1);
         b->cursor->source_id = cursor->source_id;

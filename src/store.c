@@ -854,18 +854,37 @@ static void send_cursor(crm_store *st, const crm_source_cursor *c)
     PQsendQueryPrepared(st->conn, "source_advance", 4, p, NULL, NULL, 0);
 }
 
+static void ignore_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+/* A caller's barrier, passed at most once per crm_store_interactions_at(). */
+typedef struct commit_barrier {
+    crm_store_barrier fn;	/* NULL: none */
+    void *ctx;
+    bool passed, failed;
+    char err[256];
+} commit_barrier;
+
+#define SEGMENT_BARRIER_FAILED	3
+
 /* Send items[0..n) (and the cursor, if any, last) in one pipeline
  * segment: one implicit transaction, committed at the sync point. With
  * as_set the items go in one crmgate_store_batch() call, else one
  * statement each. Returns 0 when it committed (outcomes set), 1 when an
  * item failed (the segment rolled back; that item's error is set; *bad
- * is its index, n for the cursor or the commit, 0 for a set), -1 when
- * the connection failed. */
+ * is its index, n for the cursor or the commit, 0 for a set), 2 on a
+ * conflict worth trying again, SEGMENT_BARRIER_FAILED when the barrier
+ * failed (rolled back), -1 when the connection failed. */
 static int pipeline_segment(crm_store *st, const char *workspace_id, bool create_accounts,
                             crm_store_item *items, size_t n, const crm_source_cursor *cursor,
-                            bool as_set, size_t *bad, char *err, size_t errlen)
+                            bool as_set, commit_barrier *cb, size_t *bad,
+                            char *err, size_t errlen)
 {
-    bool failed = false, broken = false, conflict = false;
+    bool failed = false, broken = false, conflict = false, rolled_back = false;
+    PQnoticeProcessor notices = NULL;
     /* alone in its segment: a procedure that commits may not run in a
      * transaction block, nor the implicit one of several statements. It
      * scopes itself to the tenant, so only where the store can. */
@@ -894,7 +913,29 @@ static int pipeline_segment(crm_store *st, const char *workspace_id, bool create
         send_item(st, workspace_id, create_accounts, &items[i]);
     if (cursor != NULL)
         send_cursor(st, cursor);
-    if (PQpipelineSync(st->conn) != 1) {
+    if (cb->fn != NULL && !cb->passed && !cb->failed) {
+        /* the server works on the batch while the barrier waits */
+        if (PQflush(st->conn) != 0) {
+            crm_err_set(err, errlen, "sending to the database: %s",
+                        g_strstrip(PQerrorMessage(st->conn)));
+            broken = true;
+        } else if (cb->fn(cb->ctx, cb->err, sizeof cb->err) < 0) {
+            cb->failed = true;
+        } else {
+            cb->passed = true;
+        }
+    }
+    if (cb->failed && !broken) {
+        /* nothing of it may commit: the implicit transaction ends here.
+         * Outside BEGIN, ROLLBACK warns that no transaction is in
+         * progress, and rolls the implicit one back all the same: the
+         * warning is not for the user (the store's connection keeps
+         * libpq's default processor, whose argument is NULL). */
+        notices = PQsetNoticeProcessor(st->conn, ignore_notice, NULL);
+        PQsendQueryParams(st->conn, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0);
+        rolled_back = true;
+    }
+    if (!broken && PQpipelineSync(st->conn) != 1) {
         crm_err_set(err, errlen, "sending to the database: %s",
                     g_strstrip(PQerrorMessage(st->conn)));
         broken = true;
@@ -975,6 +1016,12 @@ static int pipeline_segment(crm_store *st, const char *workspace_id, bool create
         while ((r = PQgetResult(st->conn)) != NULL)
             PQclear(r);
     }
+    if (rolled_back && !broken) {
+        /* its result: done, or skipped as the pipeline had failed */
+        PQclear(PQgetResult(st->conn));
+        while ((r = PQgetResult(st->conn)) != NULL)
+            PQclear(r);
+    }
     if (!broken) {
         r = PQgetResult(st->conn);
         if (r == NULL || PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
@@ -992,9 +1039,11 @@ static int pipeline_segment(crm_store *st, const char *workspace_id, bool create
         }
         PQclear(r);
     }
+    if (rolled_back)
+        PQsetNoticeProcessor(st->conn, notices, NULL);
     if (!broken)
         PQexitPipelineMode(st->conn);
-    if (broken || failed || conflict) {
+    if (broken || failed || conflict || rolled_back) {
         for (size_t i = 0; i < n; i++)
             items[i].outcome = CRM_STORE_PENDING;
     }
@@ -1008,7 +1057,7 @@ static int pipeline_segment(crm_store *st, const char *workspace_id, bool create
         }
         return -1;
     }
-    return failed ? 1 : conflict ? 2 : 0;
+    return rolled_back ? SEGMENT_BARRIER_FAILED : failed ? 1 : conflict ? 2 : 0;
 }
 
 /* Run a segment, again while it meets a deadlock or serialization
@@ -1017,7 +1066,8 @@ static int pipeline_segment(crm_store *st, const char *workspace_id, bool create
  * after a short random pause it goes through. */
 static int segment_retrying(crm_store *st, const char *workspace_id, bool create_accounts,
                             crm_store_item *items, size_t n, const crm_source_cursor *cursor,
-                            bool as_set, size_t *bad, char *err, size_t errlen)
+                            bool as_set, commit_barrier *cb, size_t *bad,
+                            char *err, size_t errlen)
 {
     int rc = 2;
 
@@ -1025,7 +1075,7 @@ static int segment_retrying(crm_store *st, const char *workspace_id, bool create
         if (attempt > 0)
             g_usleep((gulong)g_random_int_range(1000, 5000 << MIN(attempt, 4)));
         rc = pipeline_segment(st, workspace_id, create_accounts, items, n, cursor, as_set,
-                              bad, err, errlen);
+                              cb, bad, err, errlen);
     }
     if (rc == 2)
         return crm_err_set(err, errlen, "a concurrent writer kept conflicting "
@@ -1056,13 +1106,25 @@ int crm_store_interactions(crm_store *st, const char *workspace_id, bool create_
                            crm_store_item *items, size_t n, char *err, size_t errlen)
 {
     return crm_store_interactions_at(st, workspace_id, create_accounts, items, n, NULL,
-                                     err, errlen);
+                                     NULL, NULL, err, errlen);
+}
+
+/* Every item refused with the barrier's reason: nothing of them committed. */
+static int refuse_all(crm_store_item *items, size_t n, const commit_barrier *cb)
+{
+    for (size_t i = 0; i < n; i++) {
+        items[i].outcome = CRM_STORE_REJECTED;
+        g_strlcpy(items[i].error, cb->err, sizeof items[i].error);
+    }
+    return 0;
 }
 
 int crm_store_interactions_at(crm_store *st, const char *workspace_id, bool create_accounts,
                               crm_store_item *items, size_t n, const crm_source_cursor *cursor,
+                              crm_store_barrier barrier, void *barrier_ctx,
                               char *err, size_t errlen)
 {
+    commit_barrier cb = { .fn = barrier, .ctx = barrier_ctx };
     size_t bad = 0;
     bool as_set = n > 1;
     int rc;
@@ -1078,8 +1140,10 @@ int crm_store_interactions_at(crm_store *st, const char *workspace_id, bool crea
         return -1;
     if (n == 0 && cursor == NULL)
         return 0;
-    rc = segment_retrying(st, workspace_id, create_accounts, items, n, cursor, as_set, &bad,
-                          err, errlen);
+    rc = segment_retrying(st, workspace_id, create_accounts, items, n, cursor, as_set, &cb,
+                          &bad, err, errlen);
+    if (rc == SEGMENT_BARRIER_FAILED)
+        return refuse_all(items, n, &cb);
     if (rc == 0 && n > 0)
         refresh_stats(st);
     if (rc <= 0)
@@ -1094,9 +1158,11 @@ int crm_store_interactions_at(crm_store *st, const char *workspace_id, bool crea
         size_t b;
 
         rc = segment_retrying(st, workspace_id, create_accounts, &items[i], 1, NULL, false,
-                              &b, err, errlen);
+                              &cb, &b, err, errlen);
         if (rc < 0)
             return -1;
+        if (rc == SEGMENT_BARRIER_FAILED)
+            return refuse_all(&items[i], n - i, &cb);
         if (rc == 1) {
             g_strlcpy(keep, items[i].error[0] ? items[i].error : "the database refused it",
                       sizeof keep);
@@ -1105,7 +1171,7 @@ int crm_store_interactions_at(crm_store *st, const char *workspace_id, bool crea
                 g_hash_table_remove_all(st->months);
                 if (ensure_partitions(st, &items[i], 1, err, errlen) == 0 &&
                     segment_retrying(st, workspace_id, create_accounts, &items[i], 1, NULL,
-                                     false, &b, err, errlen) == 0)
+                                     false, &cb, &b, err, errlen) == 0)
                     continue;
             }
             items[i].outcome = CRM_STORE_REJECTED;
@@ -1114,8 +1180,8 @@ int crm_store_interactions_at(crm_store *st, const char *workspace_id, bool crea
     }
     if (cursor != NULL) {
         size_t b;
-        rc = segment_retrying(st, workspace_id, create_accounts, NULL, 0, cursor, false, &b,
-                              err, errlen);
+        rc = segment_retrying(st, workspace_id, create_accounts, NULL, 0, cursor, false, &cb,
+                              &b, err, errlen);
         if (rc != 0)
             return -1;
     }

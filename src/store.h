@@ -152,12 +152,21 @@ int crm_store_month(int64_t t);
  * early may call it ahead, on a connection that is idle. */
 int crm_store_ensure_months(crm_store *st, const int64_t *at, size_t n, char *err, size_t errlen);
 
+/* What must hold before a batch's rows commit, waited for while the
+ * server already works on them: called once per call, after the batch
+ * is sent and before anything of it commits. Returns 0, or -1 with err
+ * set: then the open transaction is rolled back and every item is
+ * refused with err (crmgate: the attachment files the rows point at
+ * could not be made durable). */
+typedef int (*crm_store_barrier)(void *ctx, char *err, size_t errlen);
+
 /* As crm_store_interactions(), and the cursor advances in the same
  * transaction. n may be 0. When an item makes the batch fail and the
  * items are replayed one by one, the cursor follows them in a last
- * transaction of its own. */
+ * transaction of its own. barrier may be NULL. */
 int crm_store_interactions_at(crm_store *st, const char *workspace_id, bool create_accounts,
                               crm_store_item *items, size_t n, const crm_source_cursor *cursor,
+                              crm_store_barrier barrier, void *barrier_ctx,
                               char *err, size_t errlen);
 
 /* Mark the workspace's contact with this address as bouncing; *marked
