@@ -128,6 +128,26 @@ sed 's/^/#   /' "$WORK/P.diff" | head -n 20
 is "$(grep '^contact|' "$WORK/P.set" | cut -d'|' -f2,5)" "$(grep '^contact|' "$WORK/D.set" | cut -d'|' -f2,5)" \
    "and the same contacts, at the same accounts"
 
+# A batch meeting a key stored before: its keys go in plainly until one
+# exists, then again without it. The new mails are stored once each, in
+# time-ordered ids (RFC 9562 version 7) ascending in the batch's order
+# (a mail stored alone, crmgate_store_interaction(), keeps a random one).
+mkdir -p "$WORK/again"
+cp "$M/m01.eml" "$WORK/again/a0.eml"
+for i in 1 2; do
+    mail "$WORK/again/a$i.eml" "new$i@acme.example" "rep@ours.example" "New $i" "$(d 6)" "<again-$i@t>"
+done
+line=$("$CRMGATE" --batch-size 3 ingest --workspace DP "$WORK/again" 2>"$WORK/again.err" | tail -n 1)
+is "$line" "ingested 2, duplicates 1, skipped 0, failed 0" "a batch meeting a stored key: the old mail a duplicate"
+is "$(cat "$WORK/again.err")" "" "  and the batch not refused as a whole"
+again_id() {	# the id of mail <again-N@t> in DP
+    sql "SELECT i.id FROM interactions i JOIN workspaces w ON w.id = i.workspace_id
+          WHERE w.name = 'DP' AND i.metadata->>'message_id' = 'again-$1@t'"
+}
+is "$(again_id 1 | wc -l) $(again_id 2 | wc -l)" "1 1" "  and the new ones stored once each"
+is "$(again_id 1 | cut -c15) $(again_id 2 | cut -c15)" "7 7" "  their ids version 7 UUIDs"
+is "$(sql "SELECT '$(again_id 1)'::uuid < '$(again_id 2)'::uuid")" t "  ascending in the order of the batch"
+
 # and those rows are what the rules say
 contact() { grep "^contact|$2|" "$WORK/$1.set" | cut -d'|' -f3-; }
 main_party() { grep "^interaction|mid:$2|" "$WORK/$1.set" | cut -d'|' -f5-7; }
