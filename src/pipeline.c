@@ -29,7 +29,6 @@ typedef struct batch {
     bool plain;			/* mail only, no cursor: may commit beside another */
     GArray *queue;		/* queued */
     crm_store_item *items;
-    bool has_documents;		/* its rows point at attachment files */
     crm_source_cursor *cursor;	/* NULL, or advanced with the batch */
     int rc;
     char err[1024];
@@ -430,14 +429,19 @@ static gpointer commit_batch(gpointer data)
     batch *b = data;
     crm_pipeline *p = b->p;
     guint n = b->queue->len;
+    bool has_documents = false;
 
     b->items = g_new0(crm_store_item, n);
-    for (guint i = 0; i < n; i++)
-        crm_prepared_item(&g_array_index(b->queue, queued, i).rows, p->opts.source, &b->items[i]);
+    for (guint i = 0; i < n; i++) {
+        const crm_prepared *rows = &g_array_index(b->queue, queued, i).rows;
+
+        crm_prepared_item(rows, p->opts.source, &b->items[i]);
+        has_documents = has_documents || rows->has_documents;
+    }
     /* The attachment files must be durable before the rows pointing at
      * them commit; if they cannot be, nothing of the batch is stored. */
     b->rc = crm_store_interactions_at(b->store, p->ws->id, p->opts.create_accounts, b->items, n,
-                                      b->cursor, b->has_documents ? sync_attachments : NULL, p,
+                                      b->cursor, has_documents ? sync_attachments : NULL, p,
                                       b->err, sizeof b->err);
     return NULL;
 }
@@ -524,11 +528,9 @@ static int send_batch_at(crm_pipeline *p, const crm_source_cursor *cursor,
                          char *err, size_t errlen)
 {
     batch *b;
-    bool has_documents = false, plain;
+    bool plain;
 
     take_spare(p, true);
-    for (guint i = 0; i < p->queue->len && !has_documents; i++)
-        has_documents = g_array_index(p->queue, queued, i).rows.has_documents;
     plain = p->spare != NULL && cursor == NULL && is_plain(p->queue);
     if (!plain || (p->n_in_flight > 0 && !p->in_flight[p->n_in_flight - 1]->plain)) {
         if (collect_all(p, err, errlen) < 0)
@@ -544,7 +546,6 @@ static int send_batch_at(crm_pipeline *p, const crm_source_cursor *cursor,
     b->store = p->n_in_flight > 0 && p->in_flight[0]->store == p->store ? p->spare : p->store;
     if (p->maker != NULL && p->maker->store == b->store)
         join_maker(p);
-    b->has_documents = has_documents;
     if (cursor != NULL) {
         b->cursor = g_new0(crm_source_cursor, 1);
         b->cursor->source_id = cursor->source_id;
