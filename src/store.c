@@ -854,6 +854,15 @@ static void send_cursor(crm_store *st, const crm_source_cursor *c)
     PQsendQueryPrepared(st->conn, "source_advance", 4, p, NULL, NULL, 0);
 }
 
+/* The rest of one query's results in a pipeline: they end with a NULL. */
+static void end_of_query(PGconn *conn)
+{
+    PGresult *r;
+
+    while ((r = PQgetResult(conn)) != NULL)
+        PQclear(r);
+}
+
 static void ignore_notice(void *arg, const char *message)
 {
     (void)arg;
@@ -956,8 +965,8 @@ static int pipeline_segment(crm_store *st, const char *workspace_id, bool create
             }
         }
         PQclear(r);
-        while (!broken && (r = PQgetResult(st->conn)) != NULL)
-            PQclear(r);
+        if (!broken)
+            end_of_query(st->conn);
     }
     for (size_t q = 0; q < n_queries && !broken; q++) {
         /* the item the result is for; n: the cursor's */
@@ -1012,15 +1021,12 @@ static int pipeline_segment(crm_store *st, const char *workspace_id, bool create
             break;
         }
         PQclear(r);
-        /* each query's results end with a NULL */
-        while ((r = PQgetResult(st->conn)) != NULL)
-            PQclear(r);
+        end_of_query(st->conn);
     }
     if (rolled_back && !broken) {
         /* its result: done, or skipped as the pipeline had failed */
         PQclear(PQgetResult(st->conn));
-        while ((r = PQgetResult(st->conn)) != NULL)
-            PQclear(r);
+        end_of_query(st->conn);
     }
     if (!broken) {
         r = PQgetResult(st->conn);
@@ -1152,7 +1158,8 @@ int crm_store_interactions_at(crm_store *st, const char *workspace_id, bool crea
         return -1;	/* the cursor alone was refused: err says why */
 
     /* One item spoiled the batch: store each alone so that only the bad
-     * one is refused. Rare, so the extra round trips do not matter. */
+     * one is refused. Rare, so the extra round trips do not matter. The
+     * first segment passed the barrier: these do not meet it again. */
     for (size_t i = 0; i < n; i++) {
         char keep[sizeof items[i].error];
         size_t b;
@@ -1161,8 +1168,6 @@ int crm_store_interactions_at(crm_store *st, const char *workspace_id, bool crea
                               &cb, &b, err, errlen);
         if (rc < 0)
             return -1;
-        if (rc == SEGMENT_BARRIER_FAILED)
-            return refuse_all(&items[i], n - i, &cb);
         if (rc == 1) {
             g_strlcpy(keep, items[i].error[0] ? items[i].error : "the database refused it",
                       sizeof keep);
